@@ -1,0 +1,310 @@
+"""The ``dlterm`` command line.
+
+Start-up imports only Typer and rich: each command imports the services it needs when it
+runs, so ``dlterm --help`` and ``dlterm plugins`` never load TensorFlow.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from dlterm import __version__
+
+app = typer.Typer(
+    name="dlterm",
+    help="A terminal deep-learning studio: train classic architectures, watch them live, export them to edge runtimes.",
+    no_args_is_help=False,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+plugins_app = typer.Typer(help="List architecture plugins, or show one.", invoke_without_command=True)
+app.add_typer(plugins_app, name="plugins")
+
+console = Console(highlight=False)
+
+PluginDirs = Annotated[Optional[list[Path]], typer.Option("--plugin-dir", help="extra user plugin folder (repeatable); default ~/.dlterm/plugins or $DLTERM_PLUGIN_PATH")]
+ModelsDir = Annotated[Optional[Path], typer.Option("--models-dir", envvar="DLTERM_HOME", help="where runs live (default ./models)")]
+JsonFlag = Annotated[bool, typer.Option("--json", help="machine-readable JSON output")]
+RunRef = Annotated[str, typer.Argument(help="run id, a unique prefix of one, or 'latest'")]
+
+
+def _dirs(plugin_dirs: Optional[list[Path]]) -> list[str]:
+    return [str(p) for p in plugin_dirs or []]
+
+
+def _print_json(obj: Any) -> None:
+    sys.stdout.write(json.dumps(obj, indent=2, default=str) + "\n")
+
+
+@app.callback(invoke_without_command=True)
+def root(
+    ctx: typer.Context,
+    version: Annotated[bool, typer.Option("--version", help="print the version and exit")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="show tracebacks on errors")] = False,
+) -> None:
+    """With no command, open the dashboard (TUI)."""
+    if version:
+        console.print(f"dlterm {__version__}")
+        raise typer.Exit()
+    if ctx.invoked_subcommand is None:
+        _open_ui()
+
+
+def _open_ui() -> None:
+    try:
+        from dlterm.tui.app import run_app  # noqa: F401 - the dashboard, when installed
+    except ImportError:
+        typer.echo(app_help())
+        return
+    run_app()
+
+
+def app_help() -> str:
+    import click
+
+    cmd = typer.main.get_command(app)
+    with click.Context(cmd, info_name="dlterm") as ctx:
+        return cmd.get_help(ctx)
+
+
+# -- plugins ---------------------------------------------------------------------------
+
+@plugins_app.callback()
+def plugins_list(ctx: typer.Context, as_json: JsonFlag = False, plugin_dir: PluginDirs = None) -> None:
+    """List every discovered plugin with its task, source and status (broken ones with why)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from dlterm.discovery import discover
+
+    plugins = discover(_dirs(plugin_dir))
+    if as_json:
+        _print_json([{k: v for k, v in p.to_dict().items() if k != "hyperparameters"} for p in plugins])
+        return
+    table = Table("name", "task", "source", "status", "title / problem", box=None, pad_edge=False)
+    for p in plugins:
+        colour = {"ok": "green", "broken": "red", "shadowed": "yellow"}[p.status]
+        table.add_row(p.name, p.task or "-", p.source, f"[{colour}]{p.status}[/]", p.title if p.ok else p.reason)
+    console.print(table)
+
+
+@plugins_app.command("show")
+def plugins_show(name: str, as_json: JsonFlag = False, plugin_dir: PluginDirs = None) -> None:
+    """Describe a plugin: what it is, its hyperparameters and its training defaults."""
+    from dlterm.discovery import get_plugin
+    from dlterm.training_options import TRAINING_OPTIONS
+
+    p = get_plugin(name, _dirs(plugin_dir))
+    if as_json:
+        _print_json(p.to_dict())
+        return
+    console.print(f"[bold]{p.name}[/] — {p.title}  ({p.task}; {p.source}: {p.origin})\n")
+    console.print(p.description + "\n")
+    console.print(f"default dataset: {p.default_dataset}\n")
+    table = Table("hyperparameter", "type", "default", "allowed", "help", title="hyperparameters (--set NAME=VALUE)", title_justify="left", box=None)
+    for h in p.hyperparameters:
+        table.add_row(h.name, h.type, str(h.default), h.describe_range(), h.help)
+    console.print(table)
+    table = Table("option", "default", "allowed", "help", title="\ntraining options (flags, --set or [training] in --config)", title_justify="left", box=None)
+    for o in TRAINING_OPTIONS:
+        default = p.training_defaults.get(o.name, o.default)
+        table.add_row(o.name, str(default), o.describe_range(), o.help)
+    console.print(table)
+
+
+@app.command("new-plugin")
+def new_plugin(
+    name: str,
+    task: Annotated[str, typer.Option(help="image-classification or sequence-forecasting")] = "image-classification",
+    plugin_dir: Annotated[Optional[Path], typer.Option("--plugin-dir", help="folder to write into (default: the first user plugin folder)")] = None,
+    force: Annotated[bool, typer.Option(help="overwrite an existing file")] = False,
+) -> None:
+    """Write a working plugin skeleton into your plugin folder."""
+    from dlterm.discovery import user_plugin_dirs
+    from dlterm.scaffold import new_plugin as scaffold
+
+    folder = plugin_dir or user_plugin_dirs()[0]
+    path = scaffold(name, folder.expanduser(), task, force)
+    console.print(f"wrote {path}\nnext: edit it, then `dlterm plugins` to check it and `dlterm train {name}` to train it")
+
+
+# -- datasets --------------------------------------------------------------------------
+
+@app.command("datasets")
+def datasets_list(as_json: JsonFlag = False) -> None:
+    """List datasets and the task each serves."""
+    from dlterm.datasets import DATASETS
+
+    if as_json:
+        _print_json([{"name": d.name, "title": d.title, "task": d.task, "source": d.source, "description": d.description,
+                      "needs_path": d.needs_path, "settings": [s.to_dict() for s in d.settings]} for d in DATASETS.values()])
+        return
+    table = Table("name", "task", "source", "title", box=None)
+    for d in DATASETS.values():
+        table.add_row(d.name, d.task, d.source + (" (needs --data)" if d.needs_path else ""), d.title)
+    console.print(table)
+    console.print("\nsettings: data.NAME=VALUE with --set, or a [data] table in --config; details with --json")
+
+
+# -- train -----------------------------------------------------------------------------
+
+@app.command("train")
+def train(
+    plugin: Annotated[Optional[str], typer.Argument(help="architecture plugin (see `dlterm plugins`)")] = None,
+    dataset: Annotated[Optional[str], typer.Option("--dataset", "-d", help="dataset name (see `dlterm datasets`); default: the plugin's")] = None,
+    data: Annotated[Optional[str], typer.Option("--data", help="your data: an image folder or a CSV file")] = None,
+    config: Annotated[Optional[Path], typer.Option("--config", "-c", help="TOML file with [hyperparameters], [training], [data]")] = None,
+    sets: Annotated[Optional[list[str]], typer.Option("--set", "-s", help="KEY=VALUE for a hyperparameter, training option or data.SETTING (repeatable)")] = None,
+    epochs: Annotated[Optional[int], typer.Option("--epochs", "-e")] = None,
+    batch_size: Annotated[Optional[int], typer.Option("--batch-size", "-b")] = None,
+    optimizer: Annotated[Optional[str], typer.Option(help="adam, sgd, rmsprop, adagrad or adadelta")] = None,
+    learning_rate: Annotated[Optional[float], typer.Option("--learning-rate", "--lr")] = None,
+    schedule: Annotated[Optional[str], typer.Option(help="constant, exponential, cosine or plateau")] = None,
+    augment: Annotated[Optional[bool], typer.Option("--augment/--no-augment", help="image augmentation")] = None,
+    early_stopping: Annotated[Optional[bool], typer.Option("--early-stopping/--no-early-stopping")] = None,
+    patience: Annotated[Optional[int], typer.Option()] = None,
+    seed: Annotated[Optional[int], typer.Option()] = None,
+    window: Annotated[Optional[int], typer.Option(help="forecasting: past steps per sample")] = None,
+    column: Annotated[Optional[list[str]], typer.Option(help="CSV column (repeatable; the first is forecast)")] = None,
+    image_size: Annotated[Optional[int], typer.Option(help="images: resize to this square size")] = None,
+    resume: Annotated[Optional[str], typer.Option(help="continue an interrupted run (only --epochs may change)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print events as JSON lines; the last is the summary")] = False,
+    models_dir: ModelsDir = None,
+    plugin_dir: PluginDirs = None,
+) -> None:
+    """Train PLUGIN and leave a complete run in the models folder."""
+    from dlterm.config import parse_set_options
+    from dlterm.events import Emitter, json_lines_sink
+    from dlterm.training.trainer import TrainRequest, train as run_training
+
+    overrides: dict[str, Any] = parse_set_options(sets or [])
+    flags = {"epochs": epochs, "batch_size": batch_size, "optimizer": optimizer, "learning_rate": learning_rate,
+             "schedule": schedule, "augment": augment, "early_stopping": early_stopping, "patience": patience,
+             "seed": seed, "data.window": window, "data.image_size": image_size,
+             "data.column": ",".join(column) if column else None}
+    overrides.update({k: v for k, v in flags.items() if v is not None})
+    request = TrainRequest(plugin=plugin, dataset=dataset, data_path=data, config_file=str(config) if config else None,
+                           overrides=overrides, models_dir=str(models_dir) if models_dir else None,
+                           plugin_dirs=_dirs(plugin_dir), resume=resume)
+    if as_json:
+        emitter = Emitter([json_lines_sink()])
+    else:
+        from dlterm.cli.progress import ProgressDisplay
+
+        emitter = Emitter([ProgressDisplay(console)])
+    summary = run_training(request, emitter)
+    if summary["status"] == "failed":
+        if not as_json:
+            typer.echo(f"error: {summary['error']} — {summary['hint']}", err=True)
+        raise typer.Exit(1)
+    if summary["status"] == "interrupted":
+        raise typer.Exit(130)
+
+
+# -- runs ------------------------------------------------------------------------------
+
+@app.command("runs")
+def runs_list(as_json: JsonFlag = False, models_dir: ModelsDir = None) -> None:
+    """List runs, newest first."""
+    from dlterm.runstore import RunStore
+
+    store = RunStore(models_dir)
+    runs = store.runs()
+    if as_json:
+        _print_json([r.to_dict() for r in runs])
+        return
+    if not runs:
+        console.print(f"no runs in {store.root} yet — train one with `dlterm train cnn`")
+        return
+    import time
+
+    table = Table("run", "plugin", "dataset", "status", "epochs", "best", "created", box=None)
+    for r in runs:
+        best = r.meta.get("best") or {}
+        epochs = f"{r.meta.get('epochs_completed', 0)}/{r.meta.get('config', {}).get('training', {}).get('epochs', '?')}"
+        table.add_row(r.id, r.meta.get("plugin", "?"), r.meta.get("dataset", "?"), _status_text(r.status), epochs,
+                      f"{best['monitor']} {best['value']:.4g}" if best else "-",
+                      time.strftime("%Y-%m-%d %H:%M", time.localtime(r.meta.get("created", 0))))
+    console.print(table)
+
+
+def _status_text(status: str) -> str:
+    colour = {"completed": "green", "running": "cyan", "interrupted": "yellow", "failed": "red"}.get(status, "white")
+    return f"[{colour}]{status}[/]"
+
+
+@app.command("show")
+def show(run: RunRef, as_json: JsonFlag = False, models_dir: ModelsDir = None) -> None:
+    """Show a run: config, model summary, best metrics, curves, evaluation."""
+    from dlterm.cli.plot import sparkline
+    from dlterm.fileio import read_json
+    from dlterm.runstore import RunStore
+
+    r = RunStore(models_dir).get(run)
+    history = r.history()
+    evaluation = read_json(r.file("evaluation.json")) if r.file("evaluation.json").is_file() else None
+    if as_json:
+        _print_json({**r.to_dict(), "history": history, "evaluation": evaluation})
+        return
+    m = r.meta
+    console.print(f"[bold]{r.id}[/]  {_status_text(r.status)}  {m.get('plugin')} on {m.get('dataset')}  ({r.path})")
+    if m.get("error"):
+        console.print(f"[red]error:[/] {m['error']}")
+    cfg = m.get("config", {})
+    for section in ("hyperparameters", "training", "data"):
+        values = cfg.get(section, {})
+        if values:
+            console.print(f"[bold]{section}:[/] " + ", ".join(f"{k}={v}" for k, v in values.items()))
+    console.print(f"[bold]parameters:[/] {m.get('params', 0):,}   [bold]epochs:[/] {m.get('epochs_completed', 0)}")
+    best = m.get("best") or {}
+    if best:
+        console.print(f"[bold]best:[/] {best['monitor']} {best['value']:.4g} at epoch {best['epoch']}")
+    if history:
+        console.print("[bold]curves[/] (first → last epoch):")
+        keys = [k for k in history[0] if k not in ("epoch", "seconds")]
+        for key in keys:
+            values = [row[key] for row in history if key in row]
+            console.print(f"  {key:<14} {sparkline(values)}  {values[0]:.4g} → {values[-1]:.4g}")
+    if evaluation:
+        console.print("[bold]evaluation (test split):[/] " + _evaluation_line(evaluation))
+    summary = r.file("summary.txt")
+    if summary.is_file():
+        console.print("[bold]model:[/]\n" + summary.read_text(encoding="utf-8"))
+
+
+def _evaluation_line(ev: dict[str, Any]) -> str:
+    return ", ".join(f"{k} {v:.4g}" for k, v in ev.get("metrics", {}).items())
+
+
+@app.command("evaluate")
+def evaluate(
+    run: RunRef,
+    checkpoint: Annotated[str, typer.Option(help="best, last or final")] = "best",
+    as_json: JsonFlag = False,
+    models_dir: ModelsDir = None,
+) -> None:
+    """Evaluate a run's model on its test split (saved to evaluation.json)."""
+    from dlterm.evaluate import evaluate_run
+    from dlterm.runstore import RunStore
+
+    r = RunStore(models_dir).get(run)
+    result = evaluate_run(r, checkpoint)
+    if as_json:
+        _print_json(result)
+        return
+    console.print(f"[bold]{r.id}[/] ({checkpoint} checkpoint) on {result['samples']} test samples")
+    for key, value in result["metrics"].items():
+        console.print(f"  {key:<22} {value:.4f}")
+    if "confusion_matrix" in result:
+        names = result["class_names"]
+        table = Table("true \\ predicted", *[n[:8] for n in names], box=None, title="confusion matrix", title_justify="left")
+        for name, row in zip(names, result["confusion_matrix"]):
+            table.add_row(name, *[str(v) for v in row])
+        console.print(table)

@@ -1,0 +1,86 @@
+"""Render the training event stream in a terminal with rich: one line per epoch, a live bar."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+
+SHORT_NAMES = {"accuracy": "acc", "val_accuracy": "val_acc"}
+
+
+def format_metrics(metrics: dict[str, float], keys: list[str] | None = None) -> str:
+    keys = keys or list(metrics)
+    return "  ".join(f"{SHORT_NAMES.get(k, k)} {metrics[k]:.4g}" for k in keys if k in metrics)
+
+
+class ProgressDisplay:
+    """An event sink that draws progress; falls back to plain lines when not a terminal."""
+
+    def __init__(self, console: Console | None = None):
+        self.console = console or Console(stderr=False, highlight=False)
+        self.progress: Progress | None = None
+        self.epoch_task: Any = None
+        self.step_task: Any = None
+
+    def __call__(self, event: dict[str, Any]) -> None:
+        handler = getattr(self, "on_" + event["event"], None)
+        if handler:
+            handler(event)
+
+    def _print(self, text: str) -> None:
+        (self.progress.console if self.progress else self.console).print(text, soft_wrap=True)
+
+    def on_run_created(self, e: dict[str, Any]) -> None:
+        verb = "resuming" if e.get("resumed") else "run"
+        self.console.print(f"[bold]{verb} {e['run_id']}[/] — {e['plugin']} on {e['dataset']} → {e['run_dir']}")
+
+    def on_data_loaded(self, e: dict[str, Any]) -> None:
+        s = e["sizes"]
+        self.console.print(f"data: {s['train']} train / {s['val']} validation / {s['test']} test samples")
+        for note in e.get("notes", []):
+            self.console.print(f"[yellow]note:[/] {note}")
+
+    def on_run_start(self, e: dict[str, Any]) -> None:
+        self.console.print(f"model: {e['params']:,} parameters; {e['epochs']} epochs of {e['steps_per_epoch']} steps; "
+                           f"best checkpoint by {e['monitor']}")
+        self.progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                 TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(),
+                                 TextColumn("{task.fields[info]}"), console=self.console, transient=True)
+        self.progress.start()
+        self.epoch_task = self.progress.add_task("epochs", total=e["epochs"], completed=e["initial_epoch"], info="")
+        self.step_task = self.progress.add_task("steps ", total=e["steps_per_epoch"], info="")
+
+    def on_batch(self, e: dict[str, Any]) -> None:
+        if self.progress:
+            self.progress.update(self.step_task, completed=e["step"], info=format_metrics(e["metrics"], ["loss"]))
+
+    def on_epoch_end(self, e: dict[str, Any]) -> None:
+        self._print(f"epoch {e['epoch']}/{e['epochs']}  {format_metrics(e['metrics'])}  lr {e['lr']:.1e}  {e['seconds']:.1f}s")
+        if self.progress:
+            self.progress.update(self.epoch_task, completed=e["epoch"])
+            self.progress.reset(self.step_task, info="")
+
+    def on_checkpoint(self, e: dict[str, Any]) -> None:
+        self._print(f"  [green]↳ best so far[/] ({e['monitor']} {e['value']:.4g}) saved")
+
+    def on_early_stop(self, e: dict[str, Any]) -> None:
+        self._print(f"[yellow]early stop[/] after epoch {e['epoch']}: {e['monitor']} stopped improving")
+
+    def on_interrupted(self, e: dict[str, Any]) -> None:
+        self._print(f"[yellow]interrupted[/] ({e['reason']}) after {e['epoch']} complete epoch(s)")
+
+    def on_failed(self, e: dict[str, Any]) -> None:
+        self._print(f"[red]failed:[/] {e['error']}")
+
+    def on_summary(self, e: dict[str, Any]) -> None:
+        if self.progress:
+            self.progress.stop()
+            self.progress = None
+        best = e.get("best") or {}
+        best_text = f"; best {best['monitor']} {best['value']:.4g} at epoch {best['epoch']}" if best else ""
+        self.console.print(f"[bold]{e['status']}[/]: {e['epochs_completed']} epoch(s){best_text}")
+        if e["status"] == "interrupted":
+            self.console.print(f"resume with: dlterm train --resume {e['run_id']}")

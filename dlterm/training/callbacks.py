@@ -1,0 +1,122 @@
+"""Keras callbacks that connect ``model.fit`` to dlterm's run folder and event stream."""
+
+from __future__ import annotations
+
+import math
+import signal
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from dlterm.events import Emitter
+from dlterm.fileio import atomic_path
+from dlterm.keras_env import keras
+from dlterm.runstore import Run
+from dlterm.training.optim import current_lr
+
+
+def save_model(model: Any, target: Path) -> None:
+    """Save a ``.keras`` file atomically: a crash mid-save leaves the previous file intact."""
+    with atomic_path(target, suffix=".keras") as tmp:
+        model.save(tmp, overwrite=True)
+
+
+class RunRecorder(keras.callbacks.Callback):
+    """Emits batch/epoch events, and after every epoch saves ``last.keras`` (with optimizer
+    state, for ``--resume``), ``best.keras`` when the monitor improved, the history and
+    ``run.json``. An epoch whose loss is NaN or infinite stops training and is not saved.
+    """
+
+    def __init__(self, run: Run, emitter: Emitter, monitor: str, mode: str, epochs: int, steps: int,
+                 history: list[dict[str, float]], best: dict[str, Any] | None, stop: "GracefulStop | None" = None,
+                 batch_interval: float = 0.5):
+        super().__init__()
+        # Let Keras hand us its logs as tensors: no per-batch sync unless we emit.
+        self._supports_tf_logs = True
+        self.run, self.emitter = run, emitter
+        self.monitor, self.mode = monitor, mode
+        self.epochs, self.steps = epochs, steps
+        self.history = history
+        self.best = best or {}
+        self.batch_interval = batch_interval
+        self.stop = stop
+        self.bad_loss_epoch: int | None = None
+        self._epoch = 0
+        self._t0 = 0.0
+        self._last_batch = 0.0
+        self._step = 0
+
+    def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
+        self._epoch = epoch
+        self._t0 = time.perf_counter()
+        self._last_batch = time.monotonic()
+        self._step = 0
+
+    def on_train_batch_end(self, batch: int, logs: Any = None) -> None:
+        self._step = batch + 1
+        now = time.monotonic()
+        if now - self._last_batch < self.batch_interval:
+            return
+        self._last_batch = now
+        metrics = {k: float(v) for k, v in (logs or {}).items()}
+        self.emitter.emit("batch", epoch=self._epoch + 1, epochs=self.epochs, step=batch + 1, steps=self.steps, metrics=metrics)
+
+    def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
+        seconds = time.perf_counter() - self._t0
+        if self.stop is not None and self.stop.reason and self._step < self.steps:
+            return  # stopped mid-epoch: Keras still calls us, but this epoch is not complete
+        metrics = {k: float(v) for k, v in (logs or {}).items()}
+        if not all(math.isfinite(metrics.get(k, 0.0)) for k in ("loss", "val_loss")):
+            self.bad_loss_epoch = epoch + 1
+            self.model.stop_training = True
+            return
+        lr = current_lr(self.model)
+        self.history.append({"epoch": epoch + 1, **metrics, "lr": lr, "seconds": round(seconds, 4)})
+        value = metrics.get(self.monitor)
+        old = self.best.get("value")
+        improved = value is not None and (old is None or (value > old if self.mode == "max" else value < old))
+        if improved:
+            save_model(self.model, self.run.file("best.keras"))
+            self.best = {"monitor": self.monitor, "mode": self.mode, "value": value, "epoch": epoch + 1}
+        save_model(self.model, self.run.file("last.keras"))
+        self.run.write_history(self.history)
+        self.run.update(epochs_completed=epoch + 1, best=self.best, metrics=metrics)
+        # Events go out after the files: whoever sees epoch_end can resume from this epoch.
+        self.emitter.emit("epoch_end", epoch=epoch + 1, epochs=self.epochs, metrics=metrics, lr=lr, seconds=round(seconds, 4))
+        if improved:
+            self.emitter.emit("checkpoint", kind="best", path=str(self.run.file("best.keras")), epoch=epoch + 1,
+                              monitor=self.monitor, value=value)
+
+
+class GracefulStop:
+    """SIGINT/SIGTERM ask the model to stop after the current batch; a second one stops now.
+
+    Signal handlers can only be installed from the main thread; elsewhere (a test calling
+    the trainer from a thread) this does nothing and :meth:`request` is the way to stop.
+    """
+
+    def __init__(self) -> None:
+        self.reason: str | None = None
+        self.model: Any = None
+        self._previous: dict[int, Any] = {}
+
+    def request(self, reason: str) -> None:
+        self.reason = self.reason or reason
+        if self.model is not None:
+            self.model.stop_training = True
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        if self.reason is not None:
+            raise KeyboardInterrupt
+        self.request(signal.Signals(signum).name)
+
+    def __enter__(self) -> "GracefulStop":
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self._previous[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)

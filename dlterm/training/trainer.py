@@ -1,0 +1,278 @@
+"""The training service: turn a request into a finished (or resumable) run.
+
+Everything that can be checked is checked before a run folder exists (plugin, settings,
+dataset, the built model's shapes), so bad input leaves nothing behind. Then the run is
+created and ``model.fit`` runs with dlterm's callbacks; the outcome is one of completed,
+interrupted (Ctrl+C/SIGTERM/stop request: resumable) or failed (NaN loss, crash).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dlterm import config as config_mod
+from dlterm import datasets
+from dlterm.discovery import Plugin, get_plugin
+from dlterm.errors import DltermError, TrainingFailed
+from dlterm.events import Emitter, FileSink
+from dlterm.fileio import write_json, write_text
+from dlterm.runstore import Run, RunStore
+from dlterm.tasks import TASK_TRAINING, monitor_for
+
+
+@dataclass
+class TrainRequest:
+    """What the CLI (or TUI, through the CLI) asks for."""
+
+    plugin: str | None = None
+    dataset: str | None = None
+    data_path: str | None = None
+    config_file: str | None = None
+    overrides: dict[str, Any] = field(default_factory=dict)
+    models_dir: str | None = None
+    plugin_dirs: list[str] = field(default_factory=list)
+    resume: str | None = None
+
+
+@dataclass
+class Prepared:
+    plugin: Plugin
+    dataset: str
+    config: dict[str, dict[str, Any]]
+    monitor: str
+    mode: str
+    run: Run | None = None  # set when resuming
+
+
+def prepare(req: TrainRequest) -> Prepared:
+    """Resolve and validate everything about the request; no TensorFlow, no files written."""
+    store = RunStore(req.models_dir)
+    if req.resume:
+        return _prepare_resume(req, store)
+    file_config = config_mod.load_config_file(req.config_file) if req.config_file else {}
+    name = req.plugin or file_config.get("plugin")
+    if not name:
+        raise DltermError("no plugin given", "name one: `dlterm train cnn` (see `dlterm plugins`)")
+    plugin = get_plugin(name, req.plugin_dirs)
+    cfg = config_mod.resolve(plugin, file_config, req.overrides)
+    if req.data_path:
+        cfg["data"]["path"] = req.data_path
+    dataset = req.dataset or file_config.get("dataset")
+    if not dataset:
+        dataset = datasets.dataset_for_path(cfg["data"]["path"]) if cfg["data"].get("path") else plugin.default_dataset
+    info = datasets.get_dataset(dataset)
+    if info.task != plugin.task:
+        fitting = ", ".join(n for n, d in datasets.DATASETS.items() if d.task == plugin.task)
+        raise DltermError(f"dataset '{dataset}' is for {info.task}, but plugin '{plugin.name}' does {plugin.task}",
+                          f"datasets for {plugin.task}: {fitting}")
+    cfg["data"] = info.resolve_settings(cfg["data"])
+    monitor, mode = monitor_for(plugin.task, cfg["training"]["monitor"])
+    return Prepared(plugin, dataset, cfg, monitor, mode)
+
+
+def _prepare_resume(req: TrainRequest, store: RunStore) -> Prepared:
+    run = store.get(req.resume)
+    status = run.status
+    if status == "running":
+        raise DltermError(f"run {run.id} is still running (pid {run.meta.get('pid')})", "stop it first, or wait")
+    if not run.file("last.keras").is_file():
+        raise DltermError(f"run {run.id} has no completed epoch to resume from", "start a new run instead")
+    cfg = run.meta["config"]
+    allowed = {"epochs", "training.epochs"}
+    changed = set(req.overrides) - allowed
+    if changed or req.config_file or req.dataset or req.data_path or (req.plugin and req.plugin != run.meta["plugin"]):
+        what = ", ".join(sorted(changed)) or "plugin/dataset/config"
+        raise DltermError(f"cannot change {what} when resuming run {run.id}", "only --epochs may change; start a new run for other settings")
+    plugin = get_plugin(run.meta["plugin"], req.plugin_dirs)
+    epochs = req.overrides.get("epochs", req.overrides.get("training.epochs"))
+    if epochs is not None:
+        cfg = {**cfg, "training": {**cfg["training"], "epochs": int(epochs)}}
+    done = run.meta.get("epochs_completed", 0)
+    if done >= cfg["training"]["epochs"]:
+        raise DltermError(f"run {run.id} has already trained {done} of {cfg['training']['epochs']} epochs",
+                          f"pass --epochs N with N > {done} to train it further")
+    monitor, mode = monitor_for(plugin.task, cfg["training"]["monitor"])
+    return Prepared(plugin, run.meta["dataset"], cfg, monitor, mode, run=run)
+
+
+def train(req: TrainRequest, emitter: Emitter, stop: Any = None) -> dict[str, Any]:
+    """Run training and return the summary (also emitted as the last event).
+
+    ``stop`` is an optional :class:`GracefulStop`; by default one is made that listens
+    for SIGINT/SIGTERM.
+    """
+    prep = prepare(req)
+    from dlterm.keras_env import keras  # heavy: only now that the request is valid
+    from dlterm.training.callbacks import GracefulStop
+
+    options = prep.config["training"]
+    keras.utils.set_random_seed(options["seed"])
+    bundle = datasets.load(prep.dataset, prep.config["data"], options["seed"])
+    steps = max(1, math.ceil(len(bundle.y_train) / options["batch_size"]))
+
+    if prep.run is None:
+        model = build_model(prep.plugin, bundle.spec, prep.config["hyperparameters"])
+        compile_model(model, prep.plugin.task, options, steps)
+        run = RunStore(req.models_dir).create(prep.plugin.name, {
+            "plugin_source": prep.plugin.source, "task": prep.plugin.task, "dataset": prep.dataset,
+            "config": prep.config, "monitor": prep.monitor, "params": int(model.count_params()),
+            "sizes": bundle.sizes(), "class_names": list(bundle.spec.class_names or []),
+        })
+        history: list[dict[str, float]] = []
+        best = None
+        initial_epoch = 0
+    else:
+        run = prep.run
+        model = load_model(run.file("last.keras"))
+        history = run.history()
+        best = run.meta.get("best") or None
+        initial_epoch = run.meta.get("epochs_completed", 0)
+        run.update(status="running", pid=os.getpid(), config=prep.config, error=None)
+
+    emitter.run_id = run.id
+    file_sink = FileSink(run.file("events.jsonl"))
+    emitter.add(file_sink)
+    try:
+        return _fit(run, model, bundle, prep, steps, history, best, initial_epoch, emitter,
+                    stop or GracefulStop(), resumed=prep.run is not None)
+    finally:
+        emitter.sinks.remove(file_sink)
+        file_sink.close()
+
+
+def _fit(run: Run, model: Any, bundle: Any, prep: Prepared, steps: int, history: list[dict[str, float]],
+         best: dict[str, Any] | None, initial_epoch: int, emitter: Emitter, stop: Any, resumed: bool) -> dict[str, Any]:
+    from dlterm.keras_env import keras
+    from dlterm.training.callbacks import RunRecorder, save_model
+
+    options = prep.config["training"]
+    emitter.emit("run_created", run_dir=str(run.path), plugin=prep.plugin.name, dataset=prep.dataset, resumed=resumed)
+    emitter.emit("data_loaded", sizes=bundle.sizes(), notes=bundle.notes)
+    summary_lines: list[str] = []
+    model.summary(print_fn=lambda line, *a, **k: summary_lines.append(line), line_length=88)
+    summary_text = "\n".join(summary_lines)
+    write_text(run.file("summary.txt"), summary_text + "\n")
+    write_json(run.file("preprocessing.json"), bundle.preprocessing)
+
+    recorder = RunRecorder(run, emitter, prep.monitor, prep.mode, options["epochs"], steps, history, best, stop)
+    callbacks: list[Any] = [recorder]
+    early = None
+    if options["early_stopping"]:
+        early = keras.callbacks.EarlyStopping(monitor=prep.monitor, mode=prep.mode, patience=options["patience"])
+        callbacks.append(early)
+    if options["schedule"] == "plateau":
+        callbacks.append(keras.callbacks.ReduceLROnPlateau(
+            monitor=prep.monitor, mode=prep.mode, factor=options["plateau_factor"],
+            patience=options["plateau_patience"], min_lr=options["min_lr"]))
+    if options["tensorboard"]:
+        callbacks.append(keras.callbacks.TensorBoard(log_dir=str(run.file("tensorboard")), write_graph=False, profile_batch=0))
+
+    emitter.emit("run_start", config=prep.config, params=int(model.count_params()), summary=summary_text,
+                 plugin=prep.plugin.name, task=prep.plugin.task, dataset=prep.dataset,
+                 epochs=options["epochs"], initial_epoch=initial_epoch, steps_per_epoch=steps,
+                 monitor=prep.monitor, class_names=list(bundle.spec.class_names or []))
+
+    train_data, fit_kwargs = _training_input(bundle, options)
+    stop.model = model
+    status, error, hint = "completed", None, None
+    try:
+        with stop:
+            model.fit(train_data, **fit_kwargs, epochs=options["epochs"], initial_epoch=initial_epoch,
+                      validation_data=(bundle.x_val, bundle.y_val), callbacks=callbacks, verbose=0)
+    except KeyboardInterrupt:
+        stop.reason = stop.reason or "SIGINT"
+    except Exception as e:  # noqa: BLE001 - record any crash in the run, then report it
+        status, error = "failed", f"training crashed: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
+        hint = "see events.jsonl in the run folder; rerun with --debug for the traceback"
+        run.update(traceback=traceback.format_exc())
+    if status == "completed" and recorder.bad_loss_epoch is not None:
+        status = "failed"
+        error = f"the loss became NaN or infinite in epoch {recorder.bad_loss_epoch}"
+        hint = "lower --learning-rate or check the data for extreme values; the best checkpoint is kept"
+    elif status == "completed" and stop.reason:
+        status = "interrupted"
+        emitter.emit("interrupted", epoch=run.meta.get("epochs_completed", 0), reason=stop.reason)
+    elif status == "completed":
+        if early is not None and early.stopped_epoch > 0:
+            emitter.emit("early_stop", epoch=early.stopped_epoch + 1, monitor=prep.monitor, best=recorder.best.get("value"))
+        save_model(model, run.file("final.keras"))
+    if status == "failed":
+        emitter.emit("failed", error=error, hint=hint)
+    run.update(status=status, error=error, finished=time.time(), pid=None)
+    summary = {"run_dir": str(run.path), "status": status, "epochs_completed": run.meta.get("epochs_completed", 0),
+               "best": run.meta.get("best") or {}, "metrics": run.meta.get("metrics") or {}}
+    if error:
+        summary.update(error=error, hint=hint)
+    emitter.emit("summary", **summary)
+    return {"run_id": run.id, **summary}
+
+
+def _training_input(bundle: Any, options: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+    """Numpy arrays straight into fit (same path as a plain Keras script), or a tf.data
+    pipeline when augmentation needs one."""
+    if not options["augment"]:
+        return bundle.x_train, {"y": bundle.y_train, "batch_size": options["batch_size"], "shuffle": True}
+    from dlterm.keras_env import tf
+    from dlterm.training.augment import augmenter
+
+    ds = tf.data.Dataset.from_tensor_slices((bundle.x_train, bundle.y_train))
+    ds = ds.shuffle(len(bundle.y_train), seed=options["seed"], reshuffle_each_iteration=True)
+    ds = ds.batch(options["batch_size"]).map(augmenter(options, options["seed"]), num_parallel_calls=tf.data.AUTOTUNE)
+    return ds.prefetch(tf.data.AUTOTUNE), {}
+
+
+def build_model(plugin: Plugin, spec: Any, hp: dict[str, Any]) -> Any:
+    """Call the plugin's builder and check it returned a Keras model of the right shape."""
+    from dlterm.keras_env import keras
+
+    try:
+        model = plugin.build(spec, dict(hp))
+    except DltermError:
+        raise
+    except Exception as e:  # noqa: BLE001 - a plugin bug must not look like a dlterm crash
+        raise TrainingFailed(f"plugin '{plugin.name}' failed to build its model: {type(e).__name__}: {e}",
+                             f"fix build() in {plugin.origin}") from e
+    if not isinstance(model, keras.Model):
+        raise TrainingFailed(f"plugin '{plugin.name}' build() returned {type(model).__name__}, not a Keras model",
+                             f"return a tf_keras Model (import keras from dlterm.keras_env) in {plugin.origin}")
+    want = (None, *spec.output_shape)
+    got = tuple(model.output_shape) if not isinstance(model.output_shape, list) else None
+    if got != want:
+        raise TrainingFailed(f"plugin '{plugin.name}' built a model with output shape {got}, but the data needs {want}",
+                             f"size the last layer from spec.output_shape in {plugin.origin}")
+    want_in = [(None, *i.shape) for i in spec.inputs]
+    got_in = [tuple(s) for s in (model.input_shape if isinstance(model.input_shape, list) else [model.input_shape])]
+    if len(got_in) != len(want_in) or any(not _shape_fits(g, w) for g, w in zip(got_in, want_in)):
+        raise TrainingFailed(f"plugin '{plugin.name}' built a model with inputs {got_in}, but the data gives {want_in}",
+                             f"build the inputs from spec.inputs in {plugin.origin}")
+    return model
+
+
+def _shape_fits(got: tuple, want: tuple) -> bool:
+    return len(got) == len(want) and all(g is None or w is None or g == w for g, w in zip(got, want))
+
+
+def compile_model(model: Any, task: str, options: dict[str, Any], steps_per_epoch: int) -> None:
+    from dlterm.training.optim import make_optimizer
+
+    tt = TASK_TRAINING[task]
+    model.compile(optimizer=make_optimizer(options, steps_per_epoch), loss=tt.loss, metrics=list(tt.metrics))
+
+
+def load_model(path: Path, compile: bool = True) -> Any:
+    """Load a ``.keras`` file in safe mode (no arbitrary code from lambdas)."""
+    from dlterm.keras_env import keras
+
+    if not Path(path).is_file():
+        raise DltermError(f"model file not found: {path}", "the run may not have finished an epoch")
+    try:
+        return keras.models.load_model(path, compile=compile, safe_mode=True)
+    except Exception as e:  # noqa: BLE001 - corrupt or foreign files fail in many ways
+        raise DltermError(f"cannot load the model {path}: {type(e).__name__}: {str(e).splitlines()[0][:200] if str(e) else ''}",
+                          "the file is damaged or not a Keras model", exit_code=1) from None
