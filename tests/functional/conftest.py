@@ -1,0 +1,45 @@
+"""Functional tests train real (tiny) models: helpers to run the trainer in-process."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dlterm.events import Emitter
+
+TINY_IMAGES = {"data.samples": 400}
+TINY_SERIES = {"data.length": 300}
+
+
+def tiny(plugin: str) -> dict[str, Any]:
+    from dlterm.discovery import get_plugin
+
+    return dict(TINY_IMAGES if get_plugin(plugin, []).task == "image-classification" else TINY_SERIES)
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.events: list[dict[str, Any]] = []
+
+    def __call__(self, event: dict[str, Any]) -> None:
+        self.events.append(event)
+
+    def of(self, kind: str) -> list[dict[str, Any]]:
+        return [e for e in self.events if e["event"] == kind]
+
+
+@pytest.fixture
+def trainer(tmp_path: Path):
+    """trainer(plugin, **overrides) -> (summary, recorder); runs land in tmp_path/models."""
+    from dlterm.training.trainer import TrainRequest, train
+
+    def run(plugin: str | None = None, plugin_dirs: list[str] | None = None, **kw: Any):
+        overrides = {**(tiny(plugin) if plugin and not plugin_dirs else {}), **kw.pop("overrides", {})}
+        rec = Recorder()
+        req = TrainRequest(plugin=plugin, overrides=overrides, models_dir=str(tmp_path / "models"),
+                           plugin_dirs=plugin_dirs or [], **kw)
+        return train(req, Emitter([rec])), rec
+
+    return run
