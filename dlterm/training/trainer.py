@@ -108,12 +108,13 @@ def train(req: TrainRequest, emitter: Emitter, stop: Any = None) -> dict[str, An
     for SIGINT/SIGTERM.
     """
     prep = prepare(req)
-    from dlterm.keras_env import keras  # heavy: only now that the request is valid
+    options = prep.config["training"]
+    # Data first: its errors (missing file, bad CSV) need no TensorFlow and come at once.
+    bundle = datasets.load(prep.dataset, prep.config["data"], options["seed"])
+    from dlterm.keras_env import keras  # heavy: only now that the request and data are valid
     from dlterm.training.callbacks import GracefulStop
 
-    options = prep.config["training"]
     keras.utils.set_random_seed(options["seed"])
-    bundle = datasets.load(prep.dataset, prep.config["data"], options["seed"])
     steps = max(1, math.ceil(len(bundle.y_train) / options["batch_size"]))
 
     if prep.run is None:
