@@ -23,28 +23,32 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
 @contextlib.contextmanager
-def _quiet_stderr_fd():
-    """Mute file descriptor 2 while TensorFlow loads.
+def quiet_native_output(fds: tuple[int, ...] = (2,)):
+    """Mute file descriptors (2 = stderr, 1 = stdout) while native code runs.
 
-    Its CUDA probe prints "Could not find cuda drivers" through C++ before any log level
-    applies. Python exceptions still propagate; set DLTERM_DEBUG=1 to see everything.
+    TensorFlow's CUDA probe and the TFLite converter print through C++, past any log
+    level and past Python's sys.stdout, which would corrupt ``--json`` output and a TUI.
+    Python exceptions still propagate; set DLTERM_DEBUG=1 to see everything.
     """
     if os.environ.get("DLTERM_DEBUG"):
         yield
         return
+    sys.stdout.flush()
     sys.stderr.flush()
-    saved = os.dup(2)
+    saved = {fd: os.dup(fd) for fd in fds}
     devnull = os.open(os.devnull, os.O_WRONLY)
     try:
-        os.dup2(devnull, 2)
+        for fd in fds:
+            os.dup2(devnull, fd)
         yield
     finally:
-        os.dup2(saved, 2)
-        os.close(saved)
+        for fd, copy in saved.items():
+            os.dup2(copy, fd)
+            os.close(copy)
         os.close(devnull)
 
 
-with _quiet_stderr_fd():
+with quiet_native_output():
     import tensorflow as tf
     import tf_keras as keras
 
@@ -52,4 +56,4 @@ layers = keras.layers
 
 tf.get_logger().setLevel("ERROR")
 
-__all__ = ["tf", "keras", "layers"]
+__all__ = ["tf", "keras", "layers", "quiet_native_output"]

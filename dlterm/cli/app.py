@@ -251,7 +251,9 @@ def show(run: RunRef, as_json: JsonFlag = False, models_dir: ModelsDir = None) -
     history = r.history()
     evaluation = read_json(r.file("evaluation.json")) if r.file("evaluation.json").is_file() else None
     if as_json:
-        _print_json({**r.to_dict(), "history": history, "evaluation": evaluation})
+        from dlterm.export import exports_of
+
+        _print_json({**r.to_dict(), "history": history, "evaluation": evaluation, "exports": exports_of(r)})
         return
     m = r.meta
     console.print(f"[bold]{r.id}[/]  {_status_text(r.status)}  {m.get('plugin')} on {m.get('dataset')}  ({r.path})")
@@ -274,6 +276,12 @@ def show(run: RunRef, as_json: JsonFlag = False, models_dir: ModelsDir = None) -
             console.print(f"  {key:<14} {sparkline(values)}  {values[0]:.4g} → {values[-1]:.4g}")
     if evaluation:
         console.print("[bold]evaluation (test split):[/] " + _evaluation_line(evaluation))
+    from dlterm.export import exports_of
+
+    exports = exports_of(r)
+    if exports:
+        console.print("[bold]exports:[/]")
+        console.print(exports_table(exports))
     summary = r.file("summary.txt")
     if summary.is_file():
         console.print("[bold]model:[/]\n" + summary.read_text(encoding="utf-8"))
@@ -308,3 +316,113 @@ def evaluate(
         for name, row in zip(names, result["confusion_matrix"]):
             table.add_row(name, *[str(v) for v in row])
         console.print(table)
+
+
+# -- export, predict, bench ------------------------------------------------------------
+
+@app.command("export")
+def export(
+    run: RunRef,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="onnx, tflite or all")] = "all",
+    quantize: Annotated[Optional[list[str]], typer.Option("--quantize", "-q", help="TFLite: none, float16, dynamic, int8 or all (repeatable)")] = None,
+    opset: Annotated[int, typer.Option(help="ONNX opset")] = 17,
+    as_json: JsonFlag = False,
+    models_dir: ModelsDir = None,
+) -> None:
+    """Export a run's best model to ONNX and/or TFLite, verified against Keras."""
+    from dlterm.errors import DltermError
+    from dlterm.export import QUANTIZATIONS, export_run
+    from dlterm.runstore import RunStore
+
+    formats = {"all": ["onnx", "tflite"], "onnx": ["onnx"], "tflite": ["tflite"]}.get(fmt)
+    if formats is None:
+        raise DltermError(f"unknown export format {fmt!r}", "choose onnx, tflite or all")
+    quants = list(QUANTIZATIONS) if quantize and "all" in quantize else (quantize or ["none"])
+    r = RunStore(models_dir).get(run)
+    say = (lambda msg: None) if as_json else (lambda msg: console.print(f"[dim]{msg}...[/]"))
+    results = export_run(r, formats, quants, opset, progress=say)
+    if as_json:
+        _print_json(results)
+        return
+    console.print(exports_table(results))
+    console.print(f"files in {Path(results[0]['path']).parent}" if results else "nothing exported")
+    for res in results:
+        if _metric_worse(res):
+            console.print(f"[yellow]warning:[/] {res['format']} {res['quantize']} changes {res['metric']} from "
+                          f"{res['keras_metric']:.4g} to {res['export_metric']:.4g}; prefer a lighter quantization")
+
+
+def exports_table(results: list[dict[str, Any]]) -> Table:
+    table = Table("file", "size", "max |error|", "test metric: keras → export", "verified", box=None)
+    for res in results:
+        change = f"{res['metric']} {res['keras_metric']:.4g} → {res['export_metric']:.4g}"
+        table.add_row(Path(res["path"]).name, f"{res['size_bytes'] / 1e6:.2f} MB", f"{res['max_abs_error']:.1e}", change,
+                      "yes" if res.get("verified") else "[red]no[/]")
+    return table
+
+
+def _metric_worse(res: dict[str, Any]) -> bool:
+    """A quantized export that loses more than 1 point of accuracy or 10% of RMSE."""
+    if res["metric"] == "accuracy":
+        return res["keras_metric"] - res["export_metric"] > 0.01
+    return res["export_metric"] > 1.1 * res["keras_metric"]
+
+
+@app.command("predict")
+def predict(
+    model: Annotated[str, typer.Argument(help="an exported .onnx/.tflite file, or a run id")],
+    inputs: Annotated[list[str], typer.Argument(help="image files; or recent values / a CSV for forecasting")],
+    steps: Annotated[int, typer.Option(min=1, max=10_000, help="forecasting: how many steps ahead")] = 1,
+    as_json: JsonFlag = False,
+    models_dir: ModelsDir = None,
+) -> None:
+    """Predict with an exported model (no TensorFlow) or a run's Keras model."""
+    from dlterm.errors import DltermError
+    from dlterm.inference import InferenceError
+    from dlterm.predict import predictor_for, read_inputs
+
+    try:
+        predictor = predictor_for(model, models_dir)
+        results = predictor.predict(read_inputs(predictor, inputs), steps=steps)
+    except InferenceError as e:
+        raise DltermError(str(e), "see `dlterm predict --help`") from None
+    if as_json:
+        _print_json(results)
+        return
+    for res in results:
+        if "label" in res:
+            console.print(f"{res['input']}: [bold]{res['label']}[/] ({res['confidence']:.1%})")
+        else:
+            values = ", ".join(f"{v:.6g}" for v in res["forecast"])
+            console.print(f"next {res['target']} (after {res['last']:.6g}): [bold]{values}[/]")
+
+
+@app.command("bench")
+def bench(
+    run: RunRef,
+    repeats: Annotated[int, typer.Option(min=5, max=100_000, help="timed batch-1 calls per variant")] = 100,
+    as_json: JsonFlag = False,
+    models_dir: ModelsDir = None,
+) -> None:
+    """Compare Keras, ONNX and each TFLite variant: size, latency, throughput, accuracy."""
+    from dlterm.benchmark import bench_run
+    from dlterm.runstore import RunStore
+
+    r = RunStore(models_dir).get(run)
+    rows = bench_run(r, repeats, progress=None if as_json else (lambda msg: console.print(f"[dim]{msg}...[/]")))
+    if as_json:
+        _print_json(rows)
+        return
+    console.print(bench_table(rows))
+
+
+def bench_table(rows: list[dict[str, Any]]) -> Table:
+    table = Table("variant", "status", "size", "p50 ms", "p95 ms", "batch-32 /s", "test metric", "max |error|", box=None)
+    for row in rows:
+        if row["status"].startswith("error"):
+            table.add_row(row["variant"], row["status"], *[""] * 6)
+            continue
+        table.add_row(row["variant"], row["status"], f"{row['size_bytes'] / 1e6:.2f} MB", f"{row['latency_ms_median']:.3f}",
+                      f"{row['latency_ms_p95']:.3f}", f"{row['throughput_batch32']:,.0f}",
+                      f"{row['metric']} {row['metric_value']:.4g}", f"{row['max_abs_error']:.1e}")
+    return table

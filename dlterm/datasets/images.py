@@ -16,25 +16,9 @@ import numpy as np
 
 from dlterm.datasets.base import DataBundle, classification_spec, image_preprocessing, split_indices
 from dlterm.errors import DltermError
+from dlterm.inference import load_image
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
-
-
-def load_image(path: str | Path, height: int, width: int, channels: int) -> np.ndarray:
-    """One image file -> float32 array (height, width, channels) in [0, 1]."""
-    from PIL import Image
-
-    with Image.open(path) as img:
-        img.load()
-        if img.mode in ("RGBA", "LA", "P") or "transparency" in img.info:
-            # Composite transparency onto white so the background is not black noise.
-            rgba = img.convert("RGBA")
-            canvas = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-            img = Image.alpha_composite(canvas, rgba)
-        img = img.convert("L" if channels == 1 else "RGB")
-        img = img.resize((width, height), Image.BILINEAR)
-        arr = np.asarray(img, dtype=np.float32) / 255.0
-    return arr[..., None] if channels == 1 else arr
 
 
 def _class_files(folder: Path) -> dict[str, list[Path]]:

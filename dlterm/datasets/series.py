@@ -19,6 +19,7 @@ import numpy as np
 
 from dlterm.datasets.base import DataBundle
 from dlterm.errors import DltermError
+from dlterm.inference import relative_windows, to_units  # noqa: F401 - shared with devices
 from dlterm.plugin_api import DataSpec, TensorSpec
 
 
@@ -48,17 +49,6 @@ def windows_bundle(name: str, values: np.ndarray, columns: list[str], settings: 
     bundle = DataBundle(name, spec, x[tr], y[tr], x[va], y[va], x[te], y[te], prep)
     bundle.extra["last_test"] = last[te]
     return bundle
-
-
-def relative_windows(raw: np.ndarray, prep: dict[str, Any]) -> np.ndarray:
-    """Raw windows (batch, window, features) in original units -> model inputs."""
-    scale = np.asarray(prep["scale"], dtype=np.float64)
-    return ((raw - raw[:, -1:, :]) / scale).astype(np.float32)
-
-
-def to_units(change: np.ndarray, last: np.ndarray, prep: dict[str, Any]) -> np.ndarray:
-    """Model outputs (scaled changes) -> forecasts in original units."""
-    return np.asarray(last, dtype=np.float64) + np.asarray(change, dtype=np.float64).reshape(-1) * prep["scale"][0]
 
 
 def read_csv_columns(path: Path, wanted: list[str]) -> tuple[np.ndarray, list[str]]:
