@@ -58,21 +58,20 @@ def root(
         _open_ui()
 
 
-def _open_ui() -> None:
-    try:
-        from dlterm.tui.app import run_app  # noqa: F401 - the dashboard, when installed
-    except ImportError:
-        typer.echo(app_help())
-        return
-    run_app()
+def _open_ui(models_dir: Optional[Path] = None, plugin_dir: Optional[list[Path]] = None) -> None:
+    from dlterm.tui.app import run_app
+
+    if not sys.stdin.isatty() or not sys.stdout.isatty():
+        from dlterm.errors import DltermError
+
+        raise DltermError("the dashboard needs an interactive terminal", "run `dlterm --help` for the commands")
+    run_app(str(models_dir) if models_dir else None, _dirs(plugin_dir))
 
 
-def app_help() -> str:
-    import click
-
-    cmd = typer.main.get_command(app)
-    with click.Context(cmd, info_name="dlterm") as ctx:
-        return cmd.get_help(ctx)
+@app.command("ui")
+def ui(models_dir: ModelsDir = None, plugin_dir: PluginDirs = None) -> None:
+    """Open the dashboard (the same as `dlterm` with no command)."""
+    _open_ui(models_dir, plugin_dir)
 
 
 # -- plugins ---------------------------------------------------------------------------

@@ -1,0 +1,125 @@
+"""The dlterm dashboard: a Textual client of the same CLI and event stream.
+
+Training runs in a child ``dlterm train --json`` process per run; the UI reads its events
+and never imports TensorFlow, so it stays responsive and Stop/quit are clean.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from typing import Any, Iterable
+
+from textual import work
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Footer, Header, TabbedContent, TabPane
+
+from dlterm import __version__
+from dlterm.tui.confirm import ConfirmScreen
+from dlterm.tui.plugins_pane import PluginsPane, TrainRequested
+from dlterm.tui.runs_pane import ResumeRequested, RunsPane
+from dlterm.tui.session import TrainingSession, train_command
+from dlterm.tui.training_pane import TrainingPane
+
+
+class DltermApp(App[None]):
+    TITLE = "dlterm"
+    SUB_TITLE = f"deep learning in the terminal · {__version__}"
+    BINDINGS = [
+        Binding("p", "tab('plugins')", "Plugins"),
+        Binding("t", "tab('training')", "Training"),
+        Binding("r", "tab('runs')", "Runs"),
+        Binding("ctrl+t", "train", "Train"),
+        Binding("ctrl+s", "stop", "Stop"),
+        Binding("q", "quit", "Quit"),
+    ]
+
+    def __init__(self, models_dir: str | None = None, plugin_dirs: list[str] | None = None):
+        super().__init__()
+        self.models_dir = models_dir
+        self.plugin_dirs = plugin_dirs or []
+        self.sessions: list[TrainingSession] = []
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with TabbedContent(initial="plugins", id="tabs"):
+            with TabPane("Plugins", id="plugins"):
+                yield PluginsPane(self.plugin_dirs, id="plugins-pane")
+            with TabPane("Training", id="training"):
+                yield TrainingPane(id="training-pane")
+            with TabPane("Runs", id="runs"):
+                yield RunsPane(self.models_dir, id="runs-pane")
+        yield Footer()
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("Plugins", "Browse architectures and train one", lambda: self.action_tab("plugins"))
+        yield SystemCommand("Training", "Watch live training", lambda: self.action_tab("training"))
+        yield SystemCommand("Runs", "Browse, compare, resume, export and try runs", lambda: self.action_tab("runs"))
+        yield SystemCommand("Train", "Train the selected plugin with the form's settings", self.action_train)
+        yield SystemCommand("Stop training", "Stop the watched run after its current batch", self.action_stop)
+
+    def action_tab(self, tab: str) -> None:
+        self.query_one("#tabs", TabbedContent).active = tab
+        if tab == "runs":
+            self.query_one(RunsPane).reload()
+
+    def action_train(self) -> None:
+        self.query_one(PluginsPane).request_training()
+
+    def action_stop(self) -> None:
+        shown = self.query_one(TrainingPane).shown
+        if shown is not None and shown.active:
+            shown.stop()
+            self.notify("stopping after the current batch…")
+
+    def on_train_requested(self, message: TrainRequested) -> None:
+        cmd = train_command(message.plugin, dataset=message.dataset, settings=message.settings,
+                            models_dir=self.models_dir, plugin_dirs=self.plugin_dirs)
+        self.start_session(TrainingSession(f"{message.plugin} on {message.dataset}", cmd))
+
+    def on_resume_requested(self, message: ResumeRequested) -> None:
+        cmd = train_command(None, resume=message.run_id, models_dir=self.models_dir, plugin_dirs=self.plugin_dirs)
+        self.start_session(TrainingSession(f"resume {message.run_id}", cmd))
+
+    def start_session(self, session: TrainingSession) -> None:
+        self.sessions.append(session)
+        self.query_one(TrainingPane).add_session(session)
+        self.query_one("#tabs", TabbedContent).active = "training"
+        # Focus must leave the Plugins form, or the tab holding the focused field comes back.
+        self.set_focus(self.query_one("#epoch-table"))
+        self.watch_session(session)
+
+    @work(group="training")
+    async def watch_session(self, session: TrainingSession) -> None:
+        await session.run(self.on_training_event)
+
+    def on_training_event(self, session: TrainingSession, event: dict[str, Any]) -> None:
+        self.query_one(TrainingPane).show_event(session, event)
+        if event["event"] == "summary":
+            status = event["status"]
+            severity = "information" if status == "completed" else "warning" if status == "interrupted" else "error"
+            self.notify(f"{session.run_id or session.label}: {status}" + (f" — {session.error}" if session.error else ""),
+                        severity=severity)
+            self.query_one(RunsPane).reload()
+
+    async def action_quit(self) -> None:
+        active = [s for s in self.sessions if s.active]
+        if not active:
+            self.exit()
+            return
+
+        async def stop_all_and_exit(yes: bool | None) -> None:
+            if yes:
+                self.notify("stopping training after the current batch…")
+                await asyncio.gather(*(s.wait_stopped() for s in active))
+                self.exit()
+
+        self.push_screen(ConfirmScreen(f"{len(active)} training run(s) in progress. Stop (resumable) and quit?"),
+                         stop_all_and_exit)
+
+
+def run_app(models_dir: str | None = None, plugin_dirs: list[str] | None = None) -> None:
+    DltermApp(models_dir or os.environ.get("DLTERM_HOME"), plugin_dirs).run()

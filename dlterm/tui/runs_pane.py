@@ -1,0 +1,190 @@
+"""Runs tab: every run, a run's details and curves, compare, resume, delete, export, try."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from textual import work
+from textual.app import ComposeResult
+from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
+from textual.widgets import Button, DataTable, Input, Label, Select, Static
+
+from dlterm.fileio import read_json
+from dlterm.runstore import Run, RunStore
+from dlterm.tui.confirm import ConfirmScreen
+from dlterm.tui.widgets.curves import CurveChart
+
+
+class ResumeRequested(Message):
+    def __init__(self, run_id: str):
+        super().__init__()
+        self.run_id = run_id
+
+
+class RunsPane(Horizontal):
+    DEFAULT_CSS = """
+    RunsPane #runs-table { width: 45%; min-width: 34; }
+    RunsPane #run-detail-scroll { width: 1fr; padding: 0 1; }
+    RunsPane #run-chart { height: 14; }
+    RunsPane .buttons { height: auto; }
+    RunsPane .buttons Button { margin-right: 1; min-width: 8; }
+    RunsPane .buttons Select { width: 16; }
+    RunsPane #predict-input { width: 1fr; }
+    RunsPane .section { text-style: bold; margin-top: 1; }
+    """
+
+    def __init__(self, models_dir: str | None, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.store = RunStore(models_dir)
+        self.runs: list[Run] = []
+        self.current: Run | None = None
+        self.compare_with: Run | None = None
+
+    def compose(self) -> ComposeResult:
+        yield DataTable(id="runs-table", cursor_type="row", zebra_stripes=True)
+        with VerticalScroll(id="run-detail-scroll"):
+            yield Static("no runs yet", id="run-detail")
+            yield CurveChart("loss", id="run-chart")
+            with Horizontal(classes="buttons"):
+                yield Button("Resume", id="resume-button")
+                yield Button("Compare", id="compare-button", tooltip="mark this run; the next one you open is drawn with it")
+                yield Button("Delete", id="delete-button", variant="error")
+                yield Button("Refresh", id="refresh-button")
+            yield Label("export (verified against Keras)", classes="section")
+            with Horizontal(classes="buttons"):
+                yield Select([("onnx", "onnx"), ("tflite", "tflite"), ("all", "all")], value="onnx", allow_blank=False, id="export-format")
+                yield Select([(q, q) for q in ("none", "float16", "dynamic", "int8", "all")], value="none", allow_blank=False, id="export-quantize")
+                yield Button("Export", id="export-button", variant="primary")
+            yield Label("try it: image path(s) or recent values", classes="section")
+            with Horizontal(classes="buttons"):
+                yield Input(placeholder="e.g. digit.png  or  112 118 132 129", id="predict-input")
+                yield Button("Predict", id="predict-button", variant="primary")
+            yield Static("", id="action-output")
+
+    def on_mount(self) -> None:
+        table = self.query_one("#runs-table", DataTable)
+        table.add_columns("run", "plugin", "dataset", "status", "epochs", "best", "created")
+        self.reload()
+
+    def reload(self) -> None:
+        table = self.query_one("#runs-table", DataTable)
+        keep = self.current.id if self.current else None
+        table.clear()
+        self.runs = self.store.runs()
+        for r in self.runs:
+            best = r.meta.get("best") or {}
+            epochs = r.meta.get("config", {}).get("training", {}).get("epochs", "?")
+            table.add_row(r.id, r.meta.get("plugin", "?"), r.meta.get("dataset", "?"), r.status,
+                          f"{r.meta.get('epochs_completed', 0)}/{epochs}",
+                          f"{best['value']:.4g}" if best else "-",
+                          time.strftime("%m-%d %H:%M", time.localtime(r.meta.get("created", 0))), key=r.id)
+        index = next((i for i, r in enumerate(self.runs) if r.id == keep), 0)
+        if self.runs:
+            table.move_cursor(row=index)
+            self.show_run(self.runs[index])
+        else:
+            self.current = None
+            self.query_one("#run-detail", Static).update("no runs yet: train one from the Plugins tab")
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.data_table.id == "runs-table" and 0 <= event.cursor_row < len(self.runs):
+            self.show_run(self.runs[event.cursor_row])
+
+    def show_run(self, run: Run) -> None:
+        self.current = run
+        m = run.meta
+        cfg = m.get("config", {})
+        best = m.get("best") or {}
+        lines = [f"[b]{run.id}[/]  {run.status}  {m.get('plugin')} on {m.get('dataset')}",
+                 f"parameters {m.get('params', 0):,}; epochs {m.get('epochs_completed', 0)}"
+                 + (f"; best {best['monitor']} {best['value']:.4g} (epoch {best['epoch']})" if best else "")]
+        if m.get("error"):
+            lines.append(f"[red]{m['error']}[/]")
+        for section in ("hyperparameters", "training"):
+            if cfg.get(section):
+                lines.append(f"[b]{section}[/]: " + ", ".join(f"{k}={v}" for k, v in cfg[section].items()))
+        if run.file("evaluation.json").is_file():
+            ev = read_json(run.file("evaluation.json"))
+            lines.append("[b]test[/]: " + ", ".join(f"{k} {v:.4g}" for k, v in ev["metrics"].items()))
+        if run.file("exports.json").is_file():
+            for e in read_json(run.file("exports.json")):
+                lines.append(f"[b]export[/] {e['format']} {e['quantize']}: max |error| {e['max_abs_error']:.1e}, "
+                             f"{e['metric']} {e['keras_metric']:.4g} → {e['export_metric']:.4g}, "
+                             f"{'verified' if e.get('verified') else '[red]not verified[/]'}")
+        if self.compare_with is not None and self.compare_with.id != run.id:
+            lines.append(f"[b]comparing with[/] {self.compare_with.id}")
+        self.query_one("#run-detail", Static).update("\n".join(lines))
+        chart = self.query_one("#run-chart", CurveChart)
+        chart.show_history(run.history())
+        if self.compare_with is not None and self.compare_with.id != run.id:
+            chart.show_history(self.compare_with.history(), prefix=f"{self.compare_with.id[-6:]}:", style_offset=2, clear=False)
+        self.query_one("#resume-button", Button).disabled = run.status != "interrupted"
+        self.query_one("#delete-button", Button).disabled = run.status == "running"
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        run = self.current
+        if event.button.id == "refresh-button":
+            self.reload()
+        if run is None:
+            return
+        if event.button.id == "resume-button":
+            self.post_message(ResumeRequested(run.id))
+        elif event.button.id == "compare-button":
+            self.compare_with = run
+            self.app.notify(f"marked {run.id}: open another run to compare")
+        elif event.button.id == "delete-button":
+            self.app.push_screen(ConfirmScreen(f"Delete run {run.id} and all its files?"), lambda yes: yes and self.delete(run))
+        elif event.button.id == "export-button":
+            fmt = str(self.query_one("#export-format", Select).value)
+            quant = str(self.query_one("#export-quantize", Select).value)
+            self.run_cli(["export", run.id, "--format", fmt, "--quantize", quant], "exporting")
+        elif event.button.id == "predict-button":
+            text = self.query_one("#predict-input", Input).value.split()
+            if text:
+                exported = run.file("exports") / "model.onnx"
+                model = str(exported) if exported.is_file() else run.id
+                self.run_cli(["predict", model, *text], "predicting")
+
+    def delete(self, run: Run) -> None:
+        shutil.rmtree(run.path)
+        if self.compare_with is run:
+            self.compare_with = None
+        self.current = None
+        self.app.notify(f"deleted {run.id}")
+        self.reload()
+
+    @work(exclusive=True, group="run-cli")
+    async def run_cli(self, args: list[str], doing: str) -> None:
+        """Run a dlterm command in a child process (TensorFlow stays out of the UI)."""
+        out = self.query_one("#action-output", Static)
+        out.update(f"{doing}…")
+        cmd = [sys.executable, "-m", "dlterm", *args, "--json", "--models-dir", str(self.store.root)]
+        proc = await asyncio.create_subprocess_exec(*cmd, stdin=asyncio.subprocess.DEVNULL,
+                                                    stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        stdout, stderr = await proc.communicate()
+        if proc.returncode != 0:
+            message = stderr.decode(errors="replace").strip().splitlines()
+            out.update(f"[red]{message[-1] if message else 'failed'}[/]")
+            return
+        result = json.loads(stdout.decode())
+        if args[0] == "export":
+            out.update("\n".join(f"{file_name(r['path'])}: max |error| {r['max_abs_error']:.1e}, {r['metric']} "
+                                 f"{r['keras_metric']:.4g} → {r['export_metric']:.4g}" for r in result))
+            if self.current:
+                self.show_run(self.current)
+        else:
+            out.update("\n".join(
+                f"{r['input']}: [b]{r['label']}[/] ({r['confidence']:.1%})" if "label" in r
+                else f"next {r['target']}: [b]{', '.join(f'{v:.6g}' for v in r['forecast'])}[/]" for r in result))
+
+
+def file_name(path: str) -> str:
+    return Path(path).name

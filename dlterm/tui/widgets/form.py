@@ -1,0 +1,88 @@
+"""A form generated from hyperparameter specs, with inline validation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Input, Label, Select, Switch
+
+from dlterm.plugin_api import HyperParameter, check_value
+
+
+class SpecForm(Vertical):
+    """One row per spec: Input (numbers, text), Select (choices) or Switch (booleans).
+
+    ``values()`` returns only the settings the user changed from ``defaults``, as typed
+    values, or raises ValueError naming the first invalid field (also marked in red).
+    """
+
+    DEFAULT_CSS = """
+    SpecForm { height: auto; }
+    SpecForm .row { height: auto; }
+    SpecForm .row Label { width: 18; padding: 1 1 0 0; }
+    SpecForm .row Input, SpecForm .row Select { width: 1fr; }
+    SpecForm .error { color: $error; height: auto; padding-left: 18; }
+    """
+
+    def __init__(self, specs: list[HyperParameter], defaults: dict[str, Any] | None = None, prefix: str = "", **kwargs: Any):
+        super().__init__(**kwargs)
+        self.specs = specs
+        self.defaults = {s.name: (defaults or {}).get(s.name, s.default) for s in specs}
+        self.prefix = prefix
+
+    def field_id(self, name: str) -> str:
+        return f"{self.prefix}{name}"
+
+    def compose(self) -> ComposeResult:
+        for spec in self.specs:
+            default = self.defaults[spec.name]
+            with Horizontal(classes="row"):
+                yield Label(spec.name)
+                if spec.type == "bool":
+                    yield Switch(value=bool(default), id=self.field_id(spec.name), tooltip=spec.help)
+                elif spec.choices is not None:
+                    yield Select([(str(c), c) for c in spec.choices], value=default, allow_blank=False,
+                                 id=self.field_id(spec.name), tooltip=spec.help)
+                else:
+                    yield Input(str(default), id=self.field_id(spec.name), tooltip=f"{spec.help} ({spec.describe_range()})")
+            yield Label("", id=f"{self.field_id(spec.name)}-error", classes="error")
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        spec = next((s for s in self.specs if self.field_id(s.name) == event.input.id), None)
+        if spec is not None:
+            try:
+                self._check(spec, event.value)
+            except ValueError:
+                pass  # shown under the field; Train refuses until it is fixed
+
+    def _check(self, spec: HyperParameter, raw: Any) -> Any:
+        errors = self.query(f"#{self.field_id(spec.name)}-error").results(Label)
+        error = next(errors, None)  # None while the form is still being mounted
+        try:
+            value = check_value(spec, raw)
+        except ValueError as e:
+            if error is not None:
+                error.update(f"{spec.name}: {e}")
+            raise
+        if error is not None:
+            error.update("")
+        return value
+
+    def set_value(self, name: str, value: Any) -> None:
+        widget = self.query_one(f"#{self.field_id(name)}")
+        if isinstance(widget, Input):
+            widget.value = str(value)
+        else:
+            widget.value = value  # type: ignore[attr-defined]
+
+    def values(self) -> dict[str, Any]:
+        out = {}
+        for spec in self.specs:
+            widget = self.query_one(f"#{self.field_id(spec.name)}")
+            raw = widget.value  # type: ignore[attr-defined]
+            value = self._check(spec, raw)
+            if value != self.defaults[spec.name]:
+                out[spec.name] = value
+        return out

@@ -1,0 +1,82 @@
+"""The dashboard, driven with Textual's pilot: real training in a child process."""
+
+import asyncio
+import time
+
+import pytest
+from textual.widgets import DataTable, Input, TabbedContent
+
+from dlterm.runstore import RunStore
+from dlterm.tui.app import DltermApp
+from dlterm.tui.plugins_pane import PluginsPane
+from dlterm.tui.runs_pane import RunsPane
+from dlterm.tui.training_pane import TrainingPane
+from dlterm.tui.widgets.curves import CurveChart
+
+pytestmark = pytest.mark.slow
+
+
+async def wait_for(pilot, condition, timeout=180.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        await pilot.pause(0.2)
+    raise AssertionError("condition not reached in time")
+
+
+async def select_plugin(app, pilot, name):
+    table = app.query_one("#plugin-table", DataTable)
+    row = next(i for i, p in enumerate(app.query_one(PluginsPane).plugins) if p.name == name and p.ok)
+    table.move_cursor(row=row)
+    await pilot.pause()
+    assert app.query_one(PluginsPane).current.name == name
+
+
+def test_train_watch_stop_and_find_the_run(tmp_path):
+    async def scenario():
+        app = DltermApp(str(tmp_path / "models"), [])
+        async with app.run_test(size=(120, 40)) as pilot:
+            await select_plugin(app, pilot, "cnn")
+            app.query_one("#tr-epochs", Input).value = "40"
+            app.query_one("#extra-settings", Input).value = "data.samples=300 filters=4 blocks=2"
+            await pilot.press("ctrl+t")  # the Train binding (also in the footer and palette)
+            await pilot.pause()
+            assert app.query_one("#tabs", TabbedContent).active == "training"
+            pane = app.query_one(TrainingPane)
+            await wait_for(pilot, lambda: pane.shown and len(pane.shown.history) >= 2)
+            assert pane.shown.epochs == 40
+            assert app.query_one("#loss-chart", CurveChart).series["loss"]
+            assert "val_accuracy" in app.query_one("#metric-chart", CurveChart).series
+            assert app.query_one("#epoch-table", DataTable).row_count >= 2
+            await pilot.click("#stop-button")
+            await wait_for(pilot, lambda: pane.shown.status == "interrupted", timeout=60)
+            run_id = pane.shown.run_id
+            await pilot.press("r")
+            runs = app.query_one(RunsPane)
+            assert [r.id for r in runs.runs] == [run_id]
+            assert runs.runs[0].status == "interrupted"
+            assert not app.query_one("#resume-button").disabled
+        return run_id
+
+    run_id = asyncio.run(scenario())
+    run = RunStore(tmp_path / "models").get(run_id)
+    assert run.status == "interrupted" and 2 <= run.meta["epochs_completed"] < 40
+    assert run.file("last.keras").is_file()
+
+
+def test_form_validation_blocks_bad_values(tmp_path):
+    async def scenario():
+        app = DltermApp(str(tmp_path / "models"), [])
+        async with app.run_test(size=(100, 40)) as pilot:
+            await select_plugin(app, pilot, "lstm")
+            app.query_one("#hp-units", Input).value = "-3"
+            await pilot.pause()
+            assert "below the minimum" in str(app.query_one("#hp-units-error").render())
+            await pilot.press("ctrl+t")
+            await pilot.pause()
+            assert "fix the form first" in str(app.query_one("#train-error").render())
+            assert app.query_one("#tabs", TabbedContent).active == "plugins"
+            assert app.sessions == []
+
+    asyncio.run(scenario())
