@@ -199,14 +199,15 @@ class Predictor:
             raise InferenceError("the input has NaN or infinite values")
         if steps > 1 and len(columns) > 1:
             raise InferenceError("multi-step forecasts need a single-column model (other columns cannot be forecast)")
+        last = float(history[-1, 0])
         out = []
-        for _ in range(steps):
+        for step in range(steps):
             raw = history[-window:][None]
             change = self.run(relative_windows(raw, p))
-            value = float(to_units(change, raw[:, -1, 0], p)[0])
-            out.append(value)
-            history = np.vstack([history, [[value]]])
-        return {"target": p["target"], "forecast": out, "last": float(np.asarray(values, dtype=np.float64).reshape(len(values), -1)[-1, 0])}
+            out.append(float(to_units(change, raw[:, -1, 0], p)[0]))
+            if step + 1 < steps:  # feed the forecast back as the newest value
+                history = np.vstack([history, [[out[-1]]]])
+        return {"target": p["target"], "forecast": out, "last": last}
 
 
 def load(path: str | Path) -> Predictor:

@@ -41,9 +41,12 @@ def read_inputs(predictor: Predictor, inputs: list[str]) -> list[Any]:
     if len(inputs) == 1 and inputs[0].lower().endswith(".csv"):
         return _csv_rows(Path(inputs[0]), predictor.prep["columns"])
     try:
+        if len(predictor.prep["columns"]) > 1:  # one argument a row: "close,volume"
+            return [[float(v) for v in item.split(",")] for item in inputs]
         return [float(v) for item in inputs for v in item.replace(",", " ").split()]
     except ValueError:
-        raise InferenceError("forecasting input must be numbers (oldest first) or one CSV file") from None
+        raise InferenceError("forecasting input must be numbers, oldest first (a row 'a,b' per argument for "
+                             "several columns), or one CSV file") from None
 
 
 def _csv_rows(path: Path, columns: list[str]) -> list[list[float]]:
