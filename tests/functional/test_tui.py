@@ -80,3 +80,44 @@ def test_form_validation_blocks_bad_values(tmp_path):
             assert app.sessions == []
 
     asyncio.run(scenario())
+
+
+def test_resume_export_and_predict_from_the_runs_tab(tmp_path):
+    from PIL import Image
+    from textual.widgets import Static
+
+    image = tmp_path / "square.png"
+    Image.new("L", (28, 28), 0).save(image)
+
+    async def scenario():
+        app = DltermApp(str(tmp_path / "models"), [])
+        async with app.run_test(size=(120, 40)) as pilot:
+            await select_plugin(app, pilot, "cnn")
+            app.query_one("#tr-epochs", Input).value = "6"
+            app.query_one("#extra-settings", Input).value = "data.samples=300 filters=4 blocks=2 early_stopping=false"
+            await pilot.press("ctrl+t")
+            pane = app.query_one(TrainingPane)
+            await wait_for(pilot, lambda: pane.shown and len(pane.shown.history) >= 1)
+            await pilot.press("ctrl+s")
+            await wait_for(pilot, lambda: pane.shown.status in ("interrupted", "completed"), timeout=60)
+            first = pane.shown
+            await pilot.press("r")
+            runs = app.query_one(RunsPane)
+            if first.status == "interrupted":
+                app.query_one("#resume-button").press()
+                await wait_for(pilot, lambda: len(app.sessions) == 2)
+                await wait_for(pilot, lambda: app.sessions[1].status == "completed", timeout=120)
+                assert app.sessions[1].history[0]["epoch"] == first.epoch + 1
+            await pilot.press("r")
+            await wait_for(pilot, lambda: runs.runs and runs.runs[0].status == "completed")
+            app.query_one("#export-button").press()
+            output = app.query_one("#action-output", Static)
+            await wait_for(pilot, lambda: "model.onnx" in str(output.render()), timeout=120)
+            app.query_one("#predict-input", Input).value = str(image)
+            app.query_one("#predict-button").press()
+            await wait_for(pilot, lambda: "square.png:" in str(output.render()), timeout=60)
+            return runs.runs[0]
+
+    run = asyncio.run(scenario())
+    assert run.meta["epochs_completed"] == 6
+    assert (run.path / "exports" / "model.onnx").is_file()
