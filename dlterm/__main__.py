@@ -12,12 +12,24 @@ import sys
 
 
 def main() -> None:
+    import typer
+
     from dlterm.cli.app import app
     from dlterm.errors import DltermError
 
     debug = "--debug" in sys.argv[1:] or bool(os.environ.get("DLTERM_DEBUG"))
     try:
-        app()
+        # standalone_mode=False: usage errors come back to us, so they too are one line.
+        code = app(standalone_mode=False)
+        sys.exit(code if isinstance(code, int) else 0)
+    except typer.Abort:
+        print("aborted", file=sys.stderr)
+        sys.exit(130)
+    except typer.TyperException as e:  # bad option value, unknown option, missing argument
+        ctx = getattr(e, "ctx", None)
+        where = ctx.command_path if ctx is not None else "dlterm"
+        print(f"error: {e.format_message()} — see `{where} --help`", file=sys.stderr)
+        sys.exit(getattr(e, "exit_code", 2))
     except DltermError as e:
         if debug:
             raise

@@ -23,7 +23,7 @@ import numpy as np
 
 from dlterm import __version__, datasets
 from dlterm.errors import DltermError
-from dlterm.fileio import atomic_path, read_json, write_json
+from dlterm.fileio import atomic_path, read_json, remove_stale_temporaries, write_json
 from dlterm.runstore import Run
 
 FORMATS = ("onnx", "tflite")
@@ -72,6 +72,8 @@ def export_run(run: Run, formats: list[str], quantizations: list[str], opset: in
     keras_val = _keras_predict(model, bundle.x_val[:VERIFY_SAMPLES])
     keras_test = _keras_predict(model, bundle.x_test)
     out_dir = run.file("exports")
+    if out_dir.is_dir():
+        remove_stale_temporaries(out_dir)  # an export killed mid-write leaves one
     results = []
     jobs = [("onnx", "none")] if "onnx" in formats else []
     jobs += [("tflite", q) for q in quantizations] if "tflite" in formats else []

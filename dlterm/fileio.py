@@ -13,6 +13,10 @@ import tempfile
 from pathlib import Path
 from typing import Any, Iterator
 
+# Temporary files start with this; a process killed mid-write (kill -9) leaves one behind,
+# and remove_stale_temporaries sweeps them before the folder is written again.
+TEMP_PREFIX = ".tmp-"
+
 
 @contextlib.contextmanager
 def atomic_path(target: str | os.PathLike, suffix: str = "") -> Iterator[Path]:
@@ -23,7 +27,7 @@ def atomic_path(target: str | os.PathLike, suffix: str = "") -> Iterator[Path]:
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix or ".tmp", dir=target.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{target.name}.", suffix=suffix or ".tmp", dir=target.parent)
     os.close(fd)
     tmp_path = Path(tmp)
     try:
@@ -34,6 +38,16 @@ def atomic_path(target: str | os.PathLike, suffix: str = "") -> Iterator[Path]:
         with contextlib.suppress(OSError):
             tmp_path.unlink()
         raise
+
+
+def remove_stale_temporaries(folder: str | os.PathLike) -> list[Path]:
+    """Delete temporary files left by a killed writer in ``folder``; return what was removed."""
+    removed = []
+    for path in Path(folder).glob(f"{TEMP_PREFIX}*"):
+        with contextlib.suppress(OSError):
+            path.unlink()
+            removed.append(path)
+    return removed
 
 
 def write_text(target: str | os.PathLike, text: str) -> None:

@@ -8,6 +8,7 @@ interrupted (Ctrl+C/SIGTERM/stop request: resumable) or failed (NaN loss, crash)
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import time
@@ -21,7 +22,7 @@ from dlterm import datasets
 from dlterm.discovery import Plugin, get_plugin
 from dlterm.errors import DltermError, TrainingFailed
 from dlterm.events import Emitter, FileSink
-from dlterm.fileio import write_json, write_text
+from dlterm.fileio import remove_stale_temporaries, write_json, write_text
 from dlterm.runstore import Run, RunStore
 from dlterm.tasks import TASK_TRAINING, monitor_for
 
@@ -130,6 +131,7 @@ def train(req: TrainRequest, emitter: Emitter, stop: Any = None) -> dict[str, An
         initial_epoch = 0
     else:
         run = prep.run
+        remove_stale_temporaries(run.path)  # a kill -9 mid-checkpoint leaves one
         model = load_model(run.file("last.keras"))
         history = run.history()
         best = run.meta.get("best") or None
@@ -188,10 +190,14 @@ def _fit(run: Run, model: Any, bundle: Any, prep: Prepared, steps: int, history:
                       validation_data=(bundle.x_val, bundle.y_val), callbacks=callbacks, verbose=0)
     except KeyboardInterrupt:
         stop.reason = stop.reason or "SIGINT"
+    except OSError as e:  # disk full, folder made read-only or removed mid-run
+        status, error = "failed", f"cannot write to the run folder {run.path}: {e.strerror or e}"
+        hint = "free disk space or fix the folder's permissions, then `dlterm train --resume` (the last complete epoch is kept)"
     except Exception as e:  # noqa: BLE001 - record any crash in the run, then report it
         status, error = "failed", f"training crashed: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
         hint = "see events.jsonl in the run folder; rerun with --debug for the traceback"
-        run.update(traceback=traceback.format_exc())
+        with contextlib.suppress(OSError):
+            run.update(traceback=traceback.format_exc())
     if status == "completed" and recorder.bad_loss_epoch is not None:
         status = "failed"
         error = f"the loss became NaN or infinite in epoch {recorder.bad_loss_epoch}"
@@ -205,7 +211,10 @@ def _fit(run: Run, model: Any, bundle: Any, prep: Prepared, steps: int, history:
         save_model(model, run.file("final.keras"))
     if status == "failed":
         emitter.emit("failed", error=error, hint=hint)
-    run.update(status=status, error=error, finished=time.time(), pid=None)
+    try:
+        run.update(status=status, error=error, finished=time.time(), pid=None)
+    except OSError:
+        pass  # the disk is still full: run.json keeps its last complete state, read as interrupted
     summary = {"run_dir": str(run.path), "status": status, "epochs_completed": run.meta.get("epochs_completed", 0),
                "best": run.meta.get("best") or {}, "metrics": run.meta.get("metrics") or {}}
     if error:
