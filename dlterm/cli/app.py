@@ -173,7 +173,8 @@ def train(
     window: Annotated[Optional[int], typer.Option(help="forecasting: past steps per sample")] = None,
     column: Annotated[Optional[list[str]], typer.Option(help="CSV column (repeatable; the first is forecast)")] = None,
     image_size: Annotated[Optional[int], typer.Option(help="images: resize to this square size")] = None,
-    resume: Annotated[Optional[str], typer.Option(help="continue an interrupted run (only --epochs may change)")] = None,
+    strategy: Annotated[Optional[str], typer.Option(help="tf.distribute: default, mirrored (local GPUs) or multiworker (TF_CONFIG)")] = None,
+    resume: Annotated[Optional[str], typer.Option(help="continue an interrupted run (only --epochs and --strategy may change)")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print events as JSON lines; the last is the summary")] = False,
     models_dir: ModelsDir = None,
     plugin_dir: PluginDirs = None,
@@ -186,7 +187,7 @@ def train(
     overrides: dict[str, Any] = parse_set_options(sets or [])
     flags = {"epochs": epochs, "batch_size": batch_size, "optimizer": optimizer, "learning_rate": learning_rate,
              "schedule": schedule, "augment": augment, "early_stopping": early_stopping, "patience": patience,
-             "seed": seed, "data.window": window, "data.image_size": image_size,
+             "seed": seed, "strategy": strategy, "data.window": window, "data.image_size": image_size,
              "data.column": ",".join(column) if column else None}
     overrides.update({k: v for k, v in flags.items() if v is not None})
     request = TrainRequest(plugin=plugin, dataset=dataset, data_path=data, config_file=str(config) if config else None,
@@ -425,3 +426,21 @@ def bench_table(rows: list[dict[str, Any]]) -> Table:
                       f"{row['latency_ms_p95']:.3f}", f"{row['throughput_batch32']:,.0f}",
                       f"{row['metric']} {row['metric_value']:.4g}", f"{row['max_abs_error']:.1e}")
     return table
+
+
+@app.command("launch", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def launch(
+    ctx: typer.Context,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="worker processes on this machine")] = 2,
+    as_json: Annotated[bool, typer.Option("--json", help="print the chief's events as JSON lines")] = False,
+) -> None:
+    """Try multi-worker training locally: `dlterm launch --workers 2 -- train cnn ...`.
+
+    Starts the workers on 127.0.0.1 with TF_CONFIG set, streams the chief's events, and
+    stops every worker when one fails or on Ctrl+C (the run then resumes from its last
+    complete epoch).
+    """
+    from dlterm.launch import launch_local
+
+    code = launch_local(list(ctx.args), workers, as_json, console)
+    raise typer.Exit(code)

@@ -44,8 +44,9 @@ class ProgressDisplay:
             self.console.print(f"[yellow]note:[/] {note}")
 
     def on_run_start(self, e: dict[str, Any]) -> None:
+        replicas = f"; {e['replicas']} replicas ({e['strategy']})" if e.get("replicas", 1) > 1 else ""
         self.console.print(f"model: {e['params']:,} parameters; {e['epochs']} epochs of {e['steps_per_epoch']} steps; "
-                           f"best checkpoint by {e['monitor']}")
+                           f"best checkpoint by {e['monitor']}{replicas}")
         self.progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                                  TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(),
                                  TextColumn("{task.fields[info]}"), console=self.console, transient=True)

@@ -11,6 +11,8 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import shutil
+import tempfile
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -24,6 +26,7 @@ from dlterm.errors import DltermError, TrainingFailed
 from dlterm.events import Emitter, FileSink
 from dlterm.fileio import remove_stale_temporaries, write_json, write_text
 from dlterm.runstore import Run, RunStore
+from dlterm.training.distribute import check_strategy, is_chief, make_strategy
 from dlterm.tasks import TASK_TRAINING, monitor_for
 
 
@@ -85,17 +88,30 @@ def _prepare_resume(req: TrainRequest, store: RunStore) -> Prepared:
     if not run.file("last.keras").is_file():
         raise DltermError(f"run {run.id} has no completed epoch to resume from", "start a new run instead")
     cfg = run.meta["config"]
-    allowed = {"epochs", "training.epochs"}
+    allowed = {"epochs", "training.epochs", "strategy", "training.strategy"}
     changed = set(req.overrides) - allowed
     if changed or req.config_file or req.dataset or req.data_path or (req.plugin and req.plugin != run.meta["plugin"]):
         what = ", ".join(sorted(changed)) or "plugin/dataset/config"
-        raise DltermError(f"cannot change {what} when resuming run {run.id}", "only --epochs may change; start a new run for other settings")
+        raise DltermError(f"cannot change {what} when resuming run {run.id}",
+                          "only --epochs and --strategy may change; start a new run for other settings")
     plugin = get_plugin(run.meta["plugin"], req.plugin_dirs)
     epochs = req.overrides.get("epochs", req.overrides.get("training.epochs"))
     if epochs is not None:
         cfg = {**cfg, "training": {**cfg["training"], "epochs": int(epochs)}}
+    strategy = req.overrides.get("strategy", req.overrides.get("training.strategy"))
+    if strategy is not None:  # e.g. finish a multi-worker run on one machine
+        from dlterm.plugin_api import check_value
+        from dlterm.training_options import TRAINING_OPTIONS
+
+        spec = next(o for o in TRAINING_OPTIONS if o.name == "strategy")
+        try:
+            cfg = {**cfg, "training": {**cfg["training"], "strategy": check_value(spec, strategy)}}
+        except ValueError as e:
+            raise DltermError(f"invalid strategy: {e}", f"allowed: {spec.describe_range()}") from None
     done = run.meta.get("epochs_completed", 0)
-    if done >= cfg["training"]["epochs"]:
+    # A run killed after its last epoch but before it was marked completed is finished by
+    # the resume (fit has nothing left to do; final.keras is written, status set).
+    if done >= cfg["training"]["epochs"] and status == "completed":
         raise DltermError(f"run {run.id} has already trained {done} of {cfg['training']['epochs']} epochs",
                           f"pass --epochs N with N > {done} to train it further")
     monitor, mode = monitor_for(plugin.task, cfg["training"]["monitor"])
@@ -110,18 +126,25 @@ def train(req: TrainRequest, emitter: Emitter, stop: Any = None) -> dict[str, An
     """
     prep = prepare(req)
     options = prep.config["training"]
+    strategy_name = options.get("strategy", "default")
+    check_strategy(strategy_name)
     # Data first: its errors (missing file, bad CSV) need no TensorFlow and come at once.
     bundle = datasets.load(prep.dataset, prep.config["data"], options["seed"])
     from dlterm.keras_env import keras  # heavy: only now that the request and data are valid
     from dlterm.training.callbacks import GracefulStop
 
+    strategy = make_strategy(strategy_name)  # before any other TensorFlow op
     keras.utils.set_random_seed(options["seed"])
     steps = max(1, math.ceil(len(bundle.y_train) / options["batch_size"]))
+    chief = is_chief()
+    # Non-chief workers write into a throwaway store: only the chief owns the run.
+    store = RunStore(req.models_dir if chief else tempfile.mkdtemp(prefix="dlterm-worker-"))
 
     if prep.run is None:
-        model = build_model(prep.plugin, bundle.spec, prep.config["hyperparameters"])
-        compile_model(model, prep.plugin.task, options, steps)
-        run = RunStore(req.models_dir).create(prep.plugin.name, {
+        with strategy.scope():
+            model = build_model(prep.plugin, bundle.spec, prep.config["hyperparameters"])
+            compile_model(model, prep.plugin.task, options, steps)
+        run = store.create(prep.plugin.name, {
             "plugin_source": prep.plugin.source, "task": prep.plugin.task, "dataset": prep.dataset,
             "config": prep.config, "monitor": prep.monitor, "params": int(model.count_params()),
             "sizes": bundle.sizes(), "class_names": list(bundle.spec.class_names or []),
@@ -131,26 +154,34 @@ def train(req: TrainRequest, emitter: Emitter, stop: Any = None) -> dict[str, An
         initial_epoch = 0
     else:
         run = prep.run
+        if not chief:  # read the chief's run, write to a private copy
+            copy = store.root / run.id
+            shutil.copytree(run.path, copy, ignore=shutil.ignore_patterns("tensorboard", "exports"))
+            run = Run(copy, dict(run.meta))
         remove_stale_temporaries(run.path)  # a kill -9 mid-checkpoint leaves one
-        model = load_model(run.file("last.keras"))
+        with strategy.scope():
+            model = load_model(run.file("last.keras"))
         history = run.history()
         best = run.meta.get("best") or None
         initial_epoch = run.meta.get("epochs_completed", 0)
         run.update(status="running", pid=os.getpid(), config=prep.config, error=None)
 
+    if not chief:
+        emitter.sinks = []  # the chief reports for everyone
     emitter.run_id = run.id
     file_sink = FileSink(run.file("events.jsonl"))
     emitter.add(file_sink)
     try:
         return _fit(run, model, bundle, prep, steps, history, best, initial_epoch, emitter,
-                    stop or GracefulStop(), resumed=prep.run is not None)
+                    stop or GracefulStop(), resumed=prep.run is not None, replicas=strategy.num_replicas_in_sync)
     finally:
         emitter.sinks.remove(file_sink)
         file_sink.close()
 
 
 def _fit(run: Run, model: Any, bundle: Any, prep: Prepared, steps: int, history: list[dict[str, float]],
-         best: dict[str, Any] | None, initial_epoch: int, emitter: Emitter, stop: Any, resumed: bool) -> dict[str, Any]:
+         best: dict[str, Any] | None, initial_epoch: int, emitter: Emitter, stop: Any, resumed: bool,
+         replicas: int = 1) -> dict[str, Any]:
     from dlterm.keras_env import keras
     from dlterm.training.callbacks import RunRecorder, save_model
 
@@ -179,7 +210,8 @@ def _fit(run: Run, model: Any, bundle: Any, prep: Prepared, steps: int, history:
     emitter.emit("run_start", config=prep.config, params=int(model.count_params()), summary=summary_text,
                  plugin=prep.plugin.name, task=prep.plugin.task, dataset=prep.dataset,
                  epochs=options["epochs"], initial_epoch=initial_epoch, steps_per_epoch=steps,
-                 monitor=prep.monitor, class_names=list(bundle.spec.class_names or []))
+                 monitor=prep.monitor, class_names=list(bundle.spec.class_names or []),
+                 strategy=options.get("strategy", "default"), replicas=replicas)
 
     train_data, fit_kwargs = _training_input(bundle, options)
     stop.model = model

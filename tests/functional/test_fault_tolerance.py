@@ -83,3 +83,14 @@ def test_resumed_run_matches_an_uninterrupted_one(trainer):
     a, b = straight["metrics"]["val_loss"], resumed["metrics"]["val_loss"]
     # Same seed, same data; only the shuffling order after the resume differs.
     assert b == pytest.approx(a, rel=0.15), (a, b)  # measured: 0.01345 vs 0.01371 (+1.9%)
+
+
+def test_resume_finishes_a_run_killed_after_its_last_epoch(trainer, tmp_path):
+    summary, _ = trainer("lstm", overrides={"epochs": 2, "units": 8, "layers": 1, "early_stopping": "false"})
+    run = RunStore(tmp_path / "models").get(summary["run_id"])
+    run.file("final.keras").unlink()
+    run.update(status="running", pid=999_999)  # as if killed before it was marked completed
+    assert RunStore(tmp_path / "models").get(run.id).status == "interrupted"
+    resumed, rec = trainer(resume=run.id)
+    assert resumed["status"] == "completed" and resumed["epochs_completed"] == 2
+    assert not rec.of("epoch_end") and run.file("final.keras").is_file()
