@@ -175,8 +175,11 @@ def train(req: TrainRequest, emitter: Emitter, stop: Any = None) -> dict[str, An
         return _fit(run, model, bundle, prep, steps, history, best, initial_epoch, emitter,
                     stop or GracefulStop(), resumed=prep.run is not None, replicas=strategy.num_replicas_in_sync)
     finally:
-        emitter.sinks.remove(file_sink)
+        if file_sink in emitter.sinks:
+            emitter.sinks.remove(file_sink)
         file_sink.close()
+        if not chief:  # the worker's throwaway copy of the run
+            shutil.rmtree(store.root, ignore_errors=True)
 
 
 def _fit(run: Run, model: Any, bundle: Any, prep: Prepared, steps: int, history: list[dict[str, float]],

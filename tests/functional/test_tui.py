@@ -33,15 +33,20 @@ async def select_plugin(app, pilot, name):
     assert app.query_one(PluginsPane).current.name == name
 
 
+async def train_from_form(app, pilot, plugin, epochs, extra):
+    """Pick a plugin, set epochs and extra settings in the form, press the Train key."""
+    await select_plugin(app, pilot, plugin)
+    app.query_one("#tr-epochs", Input).value = str(epochs)
+    app.query_one("#extra-settings", Input).value = extra
+    await pilot.press("ctrl+t")  # the Train binding (also in the footer and palette)
+    await pilot.pause()
+
+
 def test_train_watch_stop_and_find_the_run(tmp_path):
     async def scenario():
         app = DltermApp(str(tmp_path / "models"), [])
         async with app.run_test(size=(120, 40)) as pilot:
-            await select_plugin(app, pilot, "cnn")
-            app.query_one("#tr-epochs", Input).value = "40"
-            app.query_one("#extra-settings", Input).value = "data.samples=300 filters=4 blocks=2"
-            await pilot.press("ctrl+t")  # the Train binding (also in the footer and palette)
-            await pilot.pause()
+            await train_from_form(app, pilot, "cnn", 40, "data.samples=300 filters=4 blocks=2")
             assert app.query_one("#tabs", TabbedContent).active == "training"
             pane = app.query_one(TrainingPane)
             await wait_for(pilot, lambda: pane.shown and len(pane.shown.history) >= 2)
@@ -92,10 +97,7 @@ def test_resume_export_and_predict_from_the_runs_tab(tmp_path):
     async def scenario():
         app = DltermApp(str(tmp_path / "models"), [])
         async with app.run_test(size=(120, 40)) as pilot:
-            await select_plugin(app, pilot, "cnn")
-            app.query_one("#tr-epochs", Input).value = "6"
-            app.query_one("#extra-settings", Input).value = "data.samples=300 filters=4 blocks=2 early_stopping=false"
-            await pilot.press("ctrl+t")
+            await train_from_form(app, pilot, "cnn", 6, "data.samples=300 filters=4 blocks=2 early_stopping=false")
             pane = app.query_one(TrainingPane)
             await wait_for(pilot, lambda: pane.shown and len(pane.shown.history) >= 1)
             await pilot.press("ctrl+s")
