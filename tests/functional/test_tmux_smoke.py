@@ -46,12 +46,18 @@ def test_pick_cnn_change_epochs_train_stop_and_quit(tmp_path):
     tmux = Tmux(f"dlterm-smoke-{int(time.time())}", f"{sys.executable} -m dlterm", env)
     try:
         tmux.wait_for(r"Plugins.*Training.*Runs")
-        tmux.wait_for(r"cnn")
-        tmux.keys(*["Tab"] * 9)  # table -> detail, dataset, 6 hyperparameters -> epochs
+        tmux.wait_for(r"Convolutional network")  # the plugin's details and form are mounting
+        time.sleep(2)  # a cold start (first run after install) mounts the forms later
+        for _ in range(9):  # table -> detail, dataset, 6 hyperparameters -> epochs
+            tmux.keys("Tab")
+        tmux.wait_for(r"epochs\s+▊\s+\d+")  # the focused field scrolls into view
         tmux.keys("End", *["BSpace"] * 4)
         tmux.keys("200", literal=True)  # far more than it will run: Stop must end it
-        tmux.keys(*["Tab"] * 8)  # the other training fields -> "more settings"
+        tmux.wait_for(r"epochs\s+▊\s+200\b")
+        for _ in range(8):  # the other training fields -> "more settings"
+            tmux.keys("Tab")
         tmux.keys("data.samples=300 filters=4 blocks=2 early_stopping=false", literal=True)
+        tmux.wait_for(r"early_stopping=false")
         tmux.keys("C-t")
         screen = tmux.wait_for(r"epoch ([2-9]|\d\d+)/200", timeout=180)
         assert "Training" in screen
