@@ -68,7 +68,7 @@ def bench_run(run: Run, repeats: int = 100, progress: Callable[[str], None] | No
         try:
             backend = (OnnxBackend if record["format"] == "onnx" else TfliteBackend)(record["path"])
             predictor = Predictor(backend, backend.metadata)
-            med, p95 = _latency(lambda: predictor.run(x1), repeats)
+            med, p95 = _latency(lambda p=predictor: p.run(x1), repeats)
             rows.append({"variant": label, "status": "ok" if record.get("verified") else "unverified",
                          "size_bytes": record["size_bytes"], "latency_ms_median": med, "latency_ms_p95": p95,
                          "throughput_batch32": _throughput(predictor.run, x32), "metric": record["metric"],

@@ -14,7 +14,6 @@ on the test split instead. Results are recorded in the run's ``exports.json``.
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 from typing import Any
@@ -57,7 +56,7 @@ def export_run(run: Run, formats: list[str], quantizations: list[str], opset: in
     """Export and verify; returns one result per file. Raises on a float32 mismatch."""
     for f in formats:
         if f not in FORMATS:
-            raise DltermError(f"unknown export format {f!r}", f"choose onnx, tflite or all")
+            raise DltermError(f"unknown export format {f!r}", "choose onnx, tflite or all")
     for q in quantizations:
         if q not in QUANTIZATIONS:
             raise DltermError(f"unknown quantization {q!r}", f"choose one of: {', '.join(QUANTIZATIONS)}")
@@ -224,6 +223,3 @@ def task_metric(task: str, bundle: Any, keras_out: np.ndarray, export_out: np.nd
         return "rmse", rmse(keras_out), rmse(export_out)
     raise DltermError(f"export verification for {task} is not available yet")
 
-
-def file_size(path: str | os.PathLike) -> int:
-    return os.path.getsize(path)

@@ -4,7 +4,6 @@ traceback, and nothing new or half-written in the models folder."""
 import json
 import os
 import shutil
-import textwrap
 from pathlib import Path
 
 import pytest

@@ -190,7 +190,6 @@ def test_task_mismatch_is_refused(trainer):
 
 
 def test_resume_continues_from_the_last_epoch(trainer, tmp_path):
-    from dlterm.training.callbacks import GracefulStop
 
     first, rec = trainer("lstm", overrides={"epochs": 2, "units": 8, "layers": 1, "early_stopping": "false"})
     with pytest.raises(DltermError, match="already trained 2 of 2 epochs"):
