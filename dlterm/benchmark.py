@@ -3,7 +3,8 @@
 For each variant: status, file size, batch-1 latency (median and p95), batch-32
 throughput, the task metric on the test split, and the maximum error against Keras (from
 the export's verification). Keras is timed through a ``tf.function`` (its fastest path;
-``model.predict`` is 10-100x slower per sample).
+``model.predict`` is 10-100x slower per sample). Each call is one whole inference: for
+seq2seq, the encoder and every decoder step of a greedy decoding.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any, Callable
 import numpy as np
 
 from dlterm import datasets
-from dlterm.export import QUANTIZATIONS, export_run, exports_of, task_metric
+from dlterm.export import QUANTIZATIONS, export_run, exports_of, metric_sample, rows, task_metric
 from dlterm.runstore import Run
 
 
@@ -30,12 +31,13 @@ def _latency(fn: Callable[[], Any], repeats: int) -> tuple[float, float]:
     return float(np.median(times) * 1e3), float(np.percentile(times, 95) * 1e3)
 
 
-def _throughput(fn: Callable[[np.ndarray], Any], batch: np.ndarray, rounds: int = 5) -> float:
+def _throughput(fn: Callable[[Any], Any], batch: Any, rounds: int = 5) -> float:
     fn(batch)
+    size = len(next(iter(batch.values()))) if isinstance(batch, dict) else len(batch)
     t0 = time.perf_counter()
     for _ in range(rounds):
         fn(batch)
-    return rounds * len(batch) / (time.perf_counter() - t0)
+    return rounds * size / (time.perf_counter() - t0)
 
 
 def bench_run(run: Run, repeats: int = 100, progress: Callable[[str], None] | None = None) -> list[dict[str, Any]]:
@@ -44,35 +46,33 @@ def bench_run(run: Run, repeats: int = 100, progress: Callable[[str], None] | No
     if ("onnx", "none") not in have or missing_tflite:
         formats = (["onnx"] if ("onnx", "none") not in have else []) + (["tflite"] if missing_tflite else [])
         export_run(run, formats, missing_tflite or ["none"], progress=progress)
-    from dlterm.inference import OnnxBackend, Predictor, TfliteBackend
-    from dlterm.keras_env import tf
-    from dlterm.training.trainer import load_model
+    from dlterm.inference import load
+    from dlterm.predict import keras_predictor
 
-    model = load_model(run.file("best.keras"), compile=False)
+    keras, _ = keras_predictor(run, fast=True)
     cfg = run.meta["config"]
     bundle = datasets.load(run.meta["dataset"], cfg["data"], cfg["training"]["seed"])
-    x1, x32 = bundle.x_test[:1], bundle.x_test[:32]
-    call = tf.function(lambda x: model(x, training=False))
-    keras_test = np.concatenate([call(bundle.x_test[i:i + 256]).numpy() for i in range(0, len(bundle.x_test), 256)])
-    rows = []
-    med, p95 = _latency(lambda: call(x1), repeats)
-    metric, keras_value, _ = task_metric(run.meta["task"], bundle, keras_test, keras_test)
-    rows.append({"variant": "keras (tf.function)", "status": "ok", "size_bytes": os.path.getsize(run.file("best.keras")),
-                 "latency_ms_median": med, "latency_ms_p95": p95,
-                 "throughput_batch32": _throughput(lambda b: call(b), x32), "metric": metric,
-                 "metric_value": keras_value, "max_abs_error": 0.0})
+    x_test, y_test = metric_sample(bundle)
+    x1, x32 = rows(x_test, slice(0, 1)), rows(x_test, slice(0, 32))
+    keras_test = keras.outputs(x_test)
+    rows_out = []
+    med, p95 = _latency(lambda: keras.outputs(x1), repeats)
+    metric, keras_value, _ = task_metric(run.meta["task"], bundle, keras_test, keras_test, y_test)
+    rows_out.append({"variant": "keras (tf.function)", "status": "ok", "size_bytes": os.path.getsize(run.file("best.keras")),
+                     "latency_ms_median": med, "latency_ms_p95": p95,
+                     "throughput_batch32": _throughput(keras.outputs, x32), "metric": metric,
+                     "metric_value": keras_value, "max_abs_error": 0.0})
     for record in sorted(exports_of(run), key=lambda r: (r["format"] != "onnx", QUANTIZATIONS.index(r["quantize"]))):
         label = "onnx (fp32)" if record["format"] == "onnx" else f"tflite ({record['quantize']})"
         if progress:
             progress(f"timing {label}")
         try:
-            backend = (OnnxBackend if record["format"] == "onnx" else TfliteBackend)(record["path"])
-            predictor = Predictor(backend, backend.metadata)
-            med, p95 = _latency(lambda p=predictor: p.run(x1), repeats)
-            rows.append({"variant": label, "status": "ok" if record.get("verified") else "unverified",
-                         "size_bytes": record["size_bytes"], "latency_ms_median": med, "latency_ms_p95": p95,
-                         "throughput_batch32": _throughput(predictor.run, x32), "metric": record["metric"],
-                         "metric_value": record["export_metric"], "max_abs_error": record["max_abs_error"]})
+            predictor = load(record["path"])
+            med, p95 = _latency(lambda p=predictor: p.outputs(x1), repeats)
+            rows_out.append({"variant": label, "status": "ok" if record.get("verified") else "unverified",
+                             "size_bytes": record["size_bytes"], "latency_ms_median": med, "latency_ms_p95": p95,
+                             "throughput_batch32": _throughput(predictor.outputs, x32), "metric": record["metric"],
+                             "metric_value": record["export_metric"], "max_abs_error": record["max_abs_error"]})
         except Exception as e:  # noqa: BLE001 - one broken variant must not hide the others
-            rows.append({"variant": label, "status": f"error: {type(e).__name__}: {e}"})
-    return rows
+            rows_out.append({"variant": label, "status": f"error: {type(e).__name__}: {e}"})
+    return rows_out

@@ -52,6 +52,8 @@ class Plugin:
     hyperparameters: list[HyperParameter] = field(default_factory=list)
     training_defaults: dict[str, Any] = field(default_factory=dict)
     build: Callable[..., Any] | None = None
+    phases: Callable[..., Any] | None = None  # optional hook: training in phases
+    inference_parts: Callable[..., Any] | None = None  # optional hook: the models inference runs
     module: ModuleType | None = None
 
     @property
@@ -172,6 +174,8 @@ def _load(importer: Callable[[], Any], fallback_name: str, source: str, origin: 
     plugin.hyperparameters = list(module.HYPERPARAMETERS)
     plugin.training_defaults = dict(getattr(module, "TRAINING_DEFAULTS", {}))
     plugin.build = module.build
+    plugin.phases = getattr(module, "phases", None)
+    plugin.inference_parts = getattr(module, "inference_parts", None)
     return plugin
 
 
@@ -189,6 +193,9 @@ def _validate(module: Any) -> list[str]:
         problems.append(f"TASK {module.TASK!r} is not one of {', '.join(TASKS)}")
     if not callable(module.build):
         problems.append("build is not callable")
+    for hook in ("phases", "inference_parts"):
+        if hasattr(module, hook) and not callable(getattr(module, hook)):
+            problems.append(f"{hook} is not callable")
     hps = module.HYPERPARAMETERS
     if not isinstance(hps, (list, tuple)) or not all(isinstance(h, HyperParameter) for h in hps):
         problems.append("HYPERPARAMETERS must be a list of Int/Float/Choice/Bool specs")

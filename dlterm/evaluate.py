@@ -1,12 +1,21 @@
 """Evaluate a run's model on its test split.
 
-Classification: accuracy, a confusion matrix and per-class recall. Forecasting: MAE and
-RMSE in the series' original units, next to the naive forecast (tomorrow = today), which
-a useful model must beat. The result is saved as ``evaluation.json`` in the run.
+* Classification (images, text): accuracy, a confusion matrix and per-class recall.
+* Forecasting: MAE and RMSE in the series' original units, next to the naive forecast
+  (tomorrow = today), which a useful model must beat.
+* Sequence-to-sequence: greedy decoding of every test source; exact-match rate and
+  character accuracy, next to a baseline that writes each position's most common
+  training character; a few decoded examples.
+* Text generation: test loss in nats and bits per character, next to the unigram
+  baseline (character frequencies alone); a generated sample.
+
+The model runs through the same :class:`~dlterm.inference.Predictor` as exported files.
+The result is saved as ``evaluation.json`` in the run.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -14,9 +23,11 @@ import numpy as np
 from dlterm import datasets
 from dlterm.errors import DltermError
 from dlterm.fileio import write_json
+from dlterm.inference import END, PAD, decode_ids
 from dlterm.runstore import Run
 
 CHECKPOINTS = ("best", "last", "final")
+EXAMPLES = 8
 
 
 def classification_metrics(y_true: np.ndarray, probs: np.ndarray, class_names: list[str]) -> dict[str, Any]:
@@ -49,26 +60,73 @@ def forecast_metrics(y_true: np.ndarray, y_pred: np.ndarray, last: np.ndarray, p
             "units": prep.get("target")}
 
 
-def evaluate_run(run: Run, checkpoint: str = "best") -> dict[str, Any]:
+def char_accuracy(targets: np.ndarray, decoded: np.ndarray) -> float:
+    """Share of target positions (through END, not padding) that the decoding got right."""
+    mask = targets != PAD
+    return float((decoded[:, : targets.shape[1]] == targets)[mask].mean()) if mask.any() else 0.0
+
+
+def exact_match(targets: np.ndarray, decoded: np.ndarray) -> float:
+    mask = targets != PAD
+    return float(np.all((decoded[:, : targets.shape[1]] == targets) | ~mask, axis=1).mean())
+
+
+def bits_per_char(y: np.ndarray, probs: np.ndarray) -> float:
+    """Mean -log2 p(true next character)."""
+    p = probs[np.arange(len(y)), y.astype(int)]
+    return float(np.mean(-np.log2(np.maximum(p, 1e-12))))
+
+
+def seq2seq_metrics(y_test: np.ndarray, decoded: np.ndarray, y_train: np.ndarray, prep: dict[str, Any],
+                    pairs: list[tuple[str, str]]) -> dict[str, Any]:
+    # Baseline: each position's most common training character (no look at the source).
+    majority = np.array([np.bincount(col, minlength=len(prep["target_vocabulary"])).argmax() for col in y_train.T])
+    baseline = np.tile(majority, (len(y_test), 1))
+    vocab = prep["target_vocabulary"]
+    examples = [{"source": s, "target": t, "output": decode_ids(row, vocab), "correct": decode_ids(row, vocab) == t}
+                for (s, t), row in zip(pairs[:EXAMPLES], decoded)]
+    return {"metrics": {"exact_match": exact_match(y_test, decoded), "char_accuracy": char_accuracy(y_test, decoded),
+                        "baseline_char_accuracy": char_accuracy(y_test, baseline)},
+            "examples": examples, "end_token": END}
+
+
+def generation_metrics(y_test: np.ndarray, probs: np.ndarray, prep: dict[str, Any]) -> dict[str, Any]:
+    bpc = bits_per_char(y_test, probs)
+    unigram = np.asarray(prep["unigram"], dtype=np.float64)
+    baseline = bits_per_char(y_test, np.tile(unigram, (len(y_test), 1)))
+    return {"metrics": {"loss_nats": bpc * math.log(2), "bits_per_char": bpc, "perplexity": float(2 ** bpc),
+                        "unigram_bits_per_char": baseline}}
+
+
+def evaluate_run(run: Run, checkpoint: str = "best", bundle: Any = None) -> dict[str, Any]:
+    """Evaluate and save ``evaluation.json``; ``bundle`` saves reloading data the caller has."""
     if checkpoint not in CHECKPOINTS:
         raise DltermError(f"unknown checkpoint {checkpoint!r}", f"choose one of: {', '.join(CHECKPOINTS)}")
     path = run.file(f"{checkpoint}.keras")
     if not path.is_file():
         hint = "the run has not finished; try --checkpoint last" if checkpoint == "final" else "the run has no completed epoch"
         raise DltermError(f"run {run.id} has no {checkpoint} checkpoint", hint)
-    from dlterm.training.trainer import load_model
+    from dlterm.predict import keras_predictor
 
-    model = load_model(path, compile=False)
-    cfg = run.meta["config"]
-    bundle = datasets.load(run.meta["dataset"], cfg["data"], cfg["training"]["seed"])
-    probs = model.predict(bundle.x_test, batch_size=256, verbose=0)
+    predictor, _ = keras_predictor(run, checkpoint)
+    if bundle is None:
+        cfg = run.meta["config"]
+        bundle = datasets.load(run.meta["dataset"], cfg["data"], cfg["training"]["seed"])
+    outputs = predictor.outputs(bundle.x_test)
     task = run.meta["task"]
     if task in ("image-classification", "text-classification"):
-        result = classification_metrics(bundle.y_test, probs, list(bundle.spec.class_names or []))
+        result = classification_metrics(bundle.y_test, outputs, list(bundle.spec.class_names or []))
     elif task == "sequence-forecasting":
-        result = forecast_metrics(bundle.y_test, probs, bundle.extra["last_test"], bundle.preprocessing)
+        result = forecast_metrics(bundle.y_test, outputs, bundle.extra["last_test"], bundle.preprocessing)
+    elif task == "sequence-to-sequence":
+        result = seq2seq_metrics(bundle.y_test, outputs, bundle.y_train, bundle.preprocessing, bundle.extra["test_pairs"])
+    elif task == "text-generation":
+        result = generation_metrics(bundle.y_test, outputs, bundle.preprocessing)
+        seed = bundle.extra["seed_text"]
+        result["sample"] = {"seed": seed, "temperature": 0.8,
+                            "text": predictor.generate(seed, length=300, temperature=0.8, seed=0)["output"]}
     else:
-        raise DltermError(f"evaluation of {task} is not available yet", "see the README's roadmap")
+        raise DltermError(f"evaluation of {task} is not available", "this dlterm version does not know the task")
     result = {"run_id": run.id, "checkpoint": checkpoint, "samples": int(len(bundle.y_test)), **result}
     write_json(run.file("evaluation.json"), result)
     return result

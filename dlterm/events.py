@@ -7,10 +7,12 @@ An event is a flat JSON object with ``event`` (its type), ``time`` (unix seconds
 ``run_created``  run_id, run_dir, plugin, dataset, resumed
 ``data_loaded``  sizes {train, val, test}, notes [str]
 ``run_start``    config, params, summary, epochs, initial_epoch, steps_per_epoch, monitor
+``phase``        name, index, of, first_epoch, last_epoch, learning_rate  (multi-phase plugins)
 ``batch``        epoch, step, steps, metrics {loss, ...}  (throttled, a few per second)
-``epoch_end``    epoch (1-based), epochs, metrics {loss, val_loss, ...}, lr, seconds
+``epoch_end``    epoch (1-based), epochs, metrics {loss, val_loss, ...}, lr, seconds, phase (if phased)
 ``checkpoint``   kind (best), path, epoch, monitor, value
-``early_stop``   epoch, monitor, best
+``early_stop``   epoch, monitor, best, phase, reason (when not patience: the time budget)
+``evaluated``    checkpoint, samples, metrics {...} on the test split (or error)
 ``interrupted``  epoch, reason (signal, or stop requested)
 ``failed``       error, hint
 ``summary``      run_id, run_dir, status, epochs_completed, best {monitor, value, epoch},

@@ -14,6 +14,7 @@ on the test split instead. Results are recorded in the run's ``exports.json``.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from pathlib import Path
 from typing import Any
@@ -29,18 +30,30 @@ FORMATS = ("onnx", "tflite")
 QUANTIZATIONS = ("none", "float16", "dynamic", "int8")
 FLOAT32_TOLERANCE = 1e-4
 VERIFY_SAMPLES = 128
+CALIBRATION_SAMPLES = 200
+METRIC_SAMPLES = 2000
 
 
-def export_metadata(run: Run, model: Any, quantize: str = "none") -> dict[str, Any]:
-    """Everything a device needs to use the model, as plain JSON."""
-    return {
+def export_metadata(run: Run, parts: dict[str, Any], quantize: str = "none", files: dict[str, str] | None = None) -> dict[str, Any]:
+    """Everything a device needs to use the model, as plain JSON.
+
+    ``parts`` are the Keras models inference runs ({"model": model} for most plugins);
+    with several, each file's metadata names all of them and their files.
+    """
+    def io(model: Any) -> dict[str, Any]:
+        return {"inputs": [{"name": t.name.split(":")[0], "shape": [None, *t.shape[1:]], "dtype": t.dtype.name}
+                           for t in model.inputs],
+                "outputs": [{"name": t.name.split("/")[0], "shape": [None, *t.shape[1:]]} for t in model.outputs]}
+
+    meta = {
         "format_version": 1, "dlterm_version": __version__, "run_id": run.id, "plugin": run.meta["plugin"],
         "task": run.meta["task"], "dataset": run.meta["dataset"], "quantize": quantize,
-        "inputs": [{"name": t.name.split(":")[0], "shape": [None, *t.shape[1:]], "dtype": t.dtype.name} for t in model.inputs],
-        "outputs": [{"name": t.name.split("/")[0], "shape": [None, *t.shape[1:]]} for t in model.outputs],
         "class_names": run.meta.get("class_names") or None,
         "preprocessing": read_json(run.file("preprocessing.json")),
     }
+    if list(parts) == ["model"]:
+        return {**meta, **io(parts["model"])}
+    return {**meta, "inputs": [], "parts": {name: {"file": (files or {}).get(name, ""), **io(m)} for name, m in parts.items()}}
 
 
 def exportable(run: Run) -> None:
@@ -51,9 +64,39 @@ def exportable(run: Run) -> None:
         raise DltermError(f"run {run.id} ({status}) has no saved model to export", "train it for at least one epoch")
 
 
+def file_names(parts: dict[str, Any], fmt: str, quantize: str) -> dict[str, str]:
+    """``model.onnx``, ``model.int8.tflite``; with parts ``model.encoder.onnx``..."""
+    quant = "" if quantize == "none" else f".{quantize}"
+    return {name: f"model{'' if name == 'model' else '.' + name}{quant}.{fmt}" for name in parts}
+
+
+class Recorder:
+    """Wraps a part's backend and keeps the inputs and outputs of every call: the real
+    inputs each part sees (the decoder's tokens and states too) for verification and for
+    int8 calibration."""
+
+    def __init__(self, backend: Any):
+        self.backend = backend
+        self.calls: list[tuple[dict[str, np.ndarray], np.ndarray]] = []
+
+    def __call__(self, inputs: dict[str, np.ndarray]) -> np.ndarray:
+        out = self.backend(inputs)
+        self.calls.append((inputs, out))
+        return out
+
+
+def record_calls(predictor: Any, x: Any) -> dict[str, list[tuple[dict[str, np.ndarray], np.ndarray]]]:
+    """Run ``predictor.outputs(x)`` and return each part's calls."""
+    from dlterm.inference import Predictor
+
+    recorders = {name: Recorder(b) for name, b in predictor.backends.items()}
+    Predictor(recorders, predictor.metadata).outputs(x)
+    return {name: r.calls for name, r in recorders.items()}
+
+
 def export_run(run: Run, formats: list[str], quantizations: list[str], opset: int = 17,
                progress: Any = None) -> list[dict[str, Any]]:
-    """Export and verify; returns one result per file. Raises on a float32 mismatch."""
+    """Export and verify; returns one result per format and quantization. Raises on a float32 mismatch."""
     for f in formats:
         if f not in FORMATS:
             raise DltermError(f"unknown export format {f!r}", "choose onnx, tflite or all")
@@ -63,13 +106,15 @@ def export_run(run: Run, formats: list[str], quantizations: list[str], opset: in
     if not 13 <= opset <= 21:
         raise DltermError(f"ONNX opset {opset} is not supported here", "choose an opset from 13 to 21 (default 17)")
     exportable(run)
-    from dlterm.training.trainer import load_model
+    from dlterm.predict import keras_predictor
 
-    model = load_model(run.file("best.keras"), compile=False)
+    keras, parts = keras_predictor(run)
     cfg = run.meta["config"]
     bundle = datasets.load(run.meta["dataset"], cfg["data"], cfg["training"]["seed"])
-    keras_val = _keras_predict(model, bundle.x_val[:VERIFY_SAMPLES])
-    keras_test = _keras_predict(model, bundle.x_test)
+    x_test, y_test = metric_sample(bundle)
+    reference = record_calls(keras, rows(bundle.x_val, slice(0, VERIFY_SAMPLES)))
+    keras_test = keras.outputs(x_test)
+    calibration = None
     out_dir = run.file("exports")
     if out_dir.is_dir():
         remove_stale_temporaries(out_dir)  # an export killed mid-write leaves one
@@ -80,27 +125,46 @@ def export_run(run: Run, formats: list[str], quantizations: list[str], opset: in
         if progress:
             progress(f"exporting {fmt}" + (f" ({quant})" if fmt == "tflite" else ""))
         t0 = time.perf_counter()
-        meta = export_metadata(run, model, quant)
-        name = "model.onnx" if fmt == "onnx" else ("model.tflite" if quant == "none" else f"model.{quant}.tflite")
-        target = out_dir / name
-        with atomic_path(target, suffix="." + fmt) as tmp:
-            if fmt == "onnx":
-                _to_onnx(model, tmp, meta, opset)
-            else:
-                _to_tflite(model, tmp, quant, bundle.x_train)
-            result = _verify(tmp, fmt, meta, keras_val, keras_test, bundle, run)
-            result.update(format=fmt, quantize=quant, path=str(target), size_bytes=tmp.stat().st_size,
+        names = file_names(parts, fmt, quant)
+        meta = export_metadata(run, parts, quant, names)
+        if quant == "int8" and calibration is None:  # the inputs each part sees on training samples
+            rng = np.random.default_rng(0)
+            pick = rng.choice(len(bundle.y_train), size=min(CALIBRATION_SAMPLES, len(bundle.y_train)), replace=False)
+            calibration = record_calls(keras, rows(bundle.x_train, np.sort(pick)))
+        with contextlib.ExitStack() as stack:
+            tmps = {name: stack.enter_context(atomic_path(out_dir / names[name], suffix="." + fmt)) for name in parts}
+            for name, model in parts.items():
+                if fmt == "onnx":
+                    _to_onnx(model, tmps[name], {**meta, "part": name} if len(parts) > 1 else meta, opset)
+                else:
+                    _to_tflite(model, tmps[name], quant, calibration.get(name) if calibration and quant == "int8" else None)
+            result = _verify(tmps, fmt, meta, reference, keras_test, x_test, y_test, bundle, run)
+            result.update(format=fmt, quantize=quant, path=str(out_dir / names[next(iter(parts))]),
+                          files=[str(out_dir / names[n]) for n in parts],
+                          size_bytes=sum(t.stat().st_size for t in tmps.values()),
                           seconds=round(time.perf_counter() - t0, 2), created=time.time())
             if quant == "none" and result["max_abs_error"] > FLOAT32_TOLERANCE:
                 _record(run, {**result, "verified": False})
                 raise DltermError(f"the {fmt} export disagrees with Keras by {result['max_abs_error']:.2e} (limit {FLOAT32_TOLERANCE:g})",
                                   "nothing was written; please report this model to the dlterm issue tracker", exit_code=1)
             result["verified"] = True
-            if fmt == "tflite":  # the sidecar lands before the model, so the model is never without it
-                write_json(str(target) + ".json", meta)
+            if fmt == "tflite":  # the sidecars land before the models, so a model is never without one
+                for name in parts:
+                    write_json(str(out_dir / names[name]) + ".json", {**meta, "part": name} if len(parts) > 1 else meta)
         results.append(result)
         _record(run, result)
     return results
+
+
+def rows(x: Any, index: Any) -> Any:
+    """Rows of an input batch: an array, or a dict of arrays for several inputs."""
+    return {k: v[index] for k, v in x.items()} if isinstance(x, dict) else x[index]
+
+
+def metric_sample(bundle: Any) -> tuple[Any, np.ndarray]:
+    """The test split, capped at METRIC_SAMPLES rows (TFLite runs one sample at a time)."""
+    n = min(len(bundle.y_test), METRIC_SAMPLES)
+    return rows(bundle.x_test, slice(0, n)), bundle.y_test[:n]
 
 
 def _record(run: Run, result: dict[str, Any]) -> None:
@@ -115,10 +179,6 @@ def exports_of(run: Run) -> list[dict[str, Any]]:
     return read_json(path) if path.is_file() else []
 
 
-def _keras_predict(model: Any, x: np.ndarray) -> np.ndarray:
-    return np.asarray(model.predict(x, batch_size=256, verbose=0), dtype=np.float32)
-
-
 def _to_onnx(model: Any, path: Path, meta: dict[str, Any], opset: int) -> None:
     import json
 
@@ -127,7 +187,7 @@ def _to_onnx(model: Any, path: Path, meta: dict[str, Any], opset: int) -> None:
 
     from dlterm.keras_env import tf
 
-    signature = tuple(tf.TensorSpec([None, *t.shape[1:]], tf.float32, name=t.name.split(":")[0]) for t in model.inputs)
+    signature = tuple(tf.TensorSpec([None, *t.shape[1:]], t.dtype, name=t.name.split(":")[0]) for t in model.inputs)
     from dlterm.keras_env import quiet_native_output
 
     with quiet_native_output((1, 2)):
@@ -159,67 +219,126 @@ def unrolled(model: Any) -> Any:
     return clone
 
 
-def _to_tflite(model: Any, path: Path, quantize: str, x_train: np.ndarray) -> None:
+def _to_tflite(model: Any, path: Path, quantize: str, calibration: list[tuple[dict[str, np.ndarray], np.ndarray]] | None) -> None:
+    """Convert at batch 1 with fixed shapes; int8 calibrates on ``calibration``: recorded
+    (inputs, output) calls of this part on training samples.
+
+    int8 tries the recurrent layers unrolled first (see :func:`unrolled`), with int8-only
+    kernels, then mixed kernels, then the fused layers; the first file LiteRT can load wins.
+    """
+    if quantize != "int8":
+        path.write_bytes(_convert(model, quantize, None, int8_only=False))
+        return
+    attempts = [(unrolled(model), True), (unrolled(model), False), (model, False)]
+    last_error: Exception | None = None
+    for candidate, int8_only in attempts:
+        try:
+            data = _convert(candidate, quantize, calibration, int8_only)
+            _check_loads(data)
+        except Exception as e:  # noqa: BLE001 - try the next way
+            last_error = e
+            continue
+        path.write_bytes(data)
+        return
+    raise DltermError(f"TFLite int8 conversion of {model.name} failed: {type(last_error).__name__}: "
+                      f"{str(last_error).splitlines()[0][:160] if str(last_error) else ''}",
+                      "export with --quantize dynamic or float16 instead", exit_code=1)
+
+
+def _check_loads(data: bytes) -> None:
+    from ai_edge_litert.interpreter import Interpreter
+
+    from dlterm.keras_env import quiet_native_output
+
+    with quiet_native_output((1, 2)):
+        Interpreter(model_content=data).allocate_tensors()
+
+
+def _tflite_input_order(concrete: Any, model: Any, names: list[str]) -> list[str]:
+    from ai_edge_litert.interpreter import Interpreter
+
     from dlterm.keras_env import quiet_native_output, tf
 
-    if quantize == "int8":
-        model = unrolled(model)
+    with quiet_native_output((1, 2)):
+        data = tf.lite.TFLiteConverter.from_concrete_functions([concrete], model).convert()
+        details = Interpreter(model_content=data).get_input_details()
+    found = [next((n for n in names if d["name"].split(":")[0].endswith(n)), None) for d in details]
+    return found if sorted(filter(None, found)) == sorted(names) else names
 
-    specs = [tf.TensorSpec([1, *t.shape[1:]], tf.float32, name=t.name.split(":")[0]) for t in model.inputs]
+
+def _convert(model: Any, quantize: str, calibration: list | None, int8_only: bool) -> bytes:
+    from dlterm.keras_env import quiet_native_output, tf
+
+    names = [t.name.split(":")[0] for t in model.inputs]
+    specs = [tf.TensorSpec([1, *t.shape[1:]], t.dtype, name=n) for t, n in zip(model.inputs, names)]
     fn = tf.function(lambda *xs: model(list(xs) if len(xs) > 1 else xs[0], training=False), input_signature=specs)
     concrete = fn.get_concrete_function()
 
-    def converter(int8_only: bool):
-        conv = tf.lite.TFLiteConverter.from_concrete_functions([concrete], model)
-        conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8 if int8_only else tf.lite.OpsSet.TFLITE_BUILTINS]
-        if quantize != "none":
-            conv.optimizations = [tf.lite.Optimize.DEFAULT]
-        if quantize == "float16":
-            conv.target_spec.supported_types = [tf.float16]
-        if quantize == "int8":
-            rng = np.random.default_rng(0)
-            sample = x_train[rng.choice(len(x_train), size=min(200, len(x_train)), replace=False)]
-            conv.representative_dataset = lambda: ([s[None].astype(np.float32)] for s in sample)
-        return conv
+    dtypes = {n: s.dtype.as_numpy_dtype for n, s in zip(names, specs)}
+    # The calibrator feeds samples in the converted model's input order, which is not
+    # Keras's (e.g. alphabetical): read that order from a plain conversion first.
+    order = _tflite_input_order(concrete, model, names) if quantize == "int8" and len(names) > 1 else names
 
+    def samples():
+        rng = np.random.default_rng(0)
+        rows_ = [(inputs, i) for inputs, _ in calibration or [] for i in range(len(next(iter(inputs.values()))))]
+        for k in rng.permutation(len(rows_))[:CALIBRATION_SAMPLES]:
+            inputs, i = rows_[k]
+            yield [inputs[n][i:i + 1].astype(dtypes[n]) for n in order]
+
+    conv = tf.lite.TFLiteConverter.from_concrete_functions([concrete], model)
+    conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8 if int8_only else tf.lite.OpsSet.TFLITE_BUILTINS]
+    if quantize != "none":
+        conv.optimizations = [tf.lite.Optimize.DEFAULT]
+    if quantize == "float16":
+        conv.target_spec.supported_types = [tf.float16]
+    if quantize == "int8":
+        conv.representative_dataset = samples
     with quiet_native_output((1, 2)):
-        try:
-            data = converter(int8_only=quantize == "int8").convert()
-        except Exception:  # noqa: BLE001 - an op without an int8 kernel: let it stay float
-            if quantize != "int8":
-                raise
-            data = converter(int8_only=False).convert()
-    path.write_bytes(data)
+        return conv.convert()
 
 
-def _verify(path: Path, fmt: str, meta: dict[str, Any], keras_val: np.ndarray, keras_test: np.ndarray,
-            bundle: Any, run: Run) -> dict[str, Any]:
+def _verify(paths: dict[str, Path], fmt: str, meta: dict[str, Any], reference: dict[str, list], keras_test: np.ndarray,
+            x_test: Any, y_test: np.ndarray, bundle: Any, run: Run) -> dict[str, Any]:
+    """Each exported part on the exact inputs its Keras twin saw (max abs error), then the
+    whole exported model against Keras on the task metric."""
     from dlterm.inference import OnnxBackend, Predictor, TfliteBackend
 
-    backend = OnnxBackend(path) if fmt == "onnx" else TfliteBackend(path)
-    predictor = Predictor(backend, meta)
-    val = predictor.run(bundle.x_val[:VERIFY_SAMPLES])
-    test = predictor.run(bundle.x_test)
-    metric, keras_value, export_value = task_metric(run.meta["task"], bundle, keras_test, test)
-    return {"max_abs_error": float(np.max(np.abs(val - keras_val))), "samples": int(len(val)),
-            "metric": metric, "keras_metric": keras_value, "export_metric": export_value,
-            "metric_change": export_value - keras_value}
+    backends = {name: (OnnxBackend if fmt == "onnx" else TfliteBackend)(path) for name, path in paths.items()}
+    predictor = Predictor(backends, meta)
+    error, samples = 0.0, 0
+    for name, calls in reference.items():
+        for inputs, expected in calls:
+            got = predictor.call(name, inputs)
+            error = max(error, float(np.max(np.abs(got - expected))))
+            samples += len(expected)
+    metric, keras_value, export_value = task_metric(run.meta["task"], bundle, keras_test, predictor.outputs(x_test), y_test)
+    return {"max_abs_error": error, "samples": samples, "metric": metric, "keras_metric": keras_value,
+            "export_metric": export_value, "metric_change": export_value - keras_value}
 
 
-def task_metric(task: str, bundle: Any, keras_out: np.ndarray, export_out: np.ndarray) -> tuple[str, float, float]:
-    """The task's headline metric on the test split for two sets of outputs."""
+def task_metric(task: str, bundle: Any, keras_out: np.ndarray, export_out: np.ndarray,
+                y: np.ndarray | None = None) -> tuple[str, float, float]:
+    """The task's headline metric on (a sample of) the test split for two sets of outputs."""
+    y = bundle.y_test if y is None else y
     if task in ("image-classification", "text-classification"):
-        return ("accuracy", float((keras_out.argmax(-1) == bundle.y_test).mean()),
-                float((export_out.argmax(-1) == bundle.y_test).mean()))
+        return "accuracy", float((keras_out.argmax(-1) == y).mean()), float((export_out.argmax(-1) == y).mean())
     if task == "sequence-forecasting":
         from dlterm.inference import to_units
 
-        last, prep = bundle.extra["last_test"], bundle.preprocessing
-        truth = to_units(bundle.y_test, last, prep)
+        last, prep = bundle.extra["last_test"][: len(y)], bundle.preprocessing
+        truth = to_units(y, last, prep)
 
         def rmse(out: np.ndarray) -> float:
             return float(np.sqrt(np.mean((to_units(out, last, prep) - truth) ** 2)))
 
         return "rmse", rmse(keras_out), rmse(export_out)
-    raise DltermError(f"export verification for {task} is not available yet")
+    if task == "sequence-to-sequence":
+        from dlterm.evaluate import char_accuracy
 
+        return "char_accuracy", char_accuracy(y, keras_out), char_accuracy(y, export_out)
+    if task == "text-generation":
+        from dlterm.evaluate import bits_per_char
+
+        return "bits_per_char", bits_per_char(y, keras_out), bits_per_char(y, export_out)
+    raise DltermError(f"export verification for {task} is not available yet")

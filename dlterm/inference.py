@@ -6,28 +6,37 @@ to a device next to an exported model. A minimal device install is::
     pip install numpy pillow onnxruntime      # for .onnx files
     pip install numpy pillow ai-edge-litert   # for .tflite files
 
-Every export carries its metadata (task, inputs, class names, preprocessing): inside the
-ONNX file's ``metadata_props`` under the key ``dlterm``, and beside a ``.tflite`` file as
-``<file>.json``. So::
+Every export carries its metadata (task, inputs, class names, preprocessing, vocabulary):
+inside the ONNX file's ``metadata_props`` under the key ``dlterm``, and beside a
+``.tflite`` file as ``<file>.json``. So::
 
     from inference import load
     model = load("model.onnx")
-    print(model.predict(["cat.png"]))         # image classification
-    print(model.predict([[112, 118, 132]]))   # forecasting: recent values -> next value
+    print(model.predict(["cat.png"]))                     # image classification
+    print(model.predict([[112, 118, 132]]))               # forecasting: recent values
+    print(model.predict(["what a wonderful film"]))       # text classification
+    print(model.predict(["march 3, 2021"]))               # sequence-to-sequence
+    print(model.predict(["ROMEO:"], length=200))          # text generation
 
-dlterm's training code uses the same preprocessing functions from this module, so a
-device preprocesses exactly as training did.
+A sequence-to-sequence model is two files, ``model.encoder.*`` and ``model.decoder.*``
+(the decoder runs once per output token); loading either finds the other beside it.
+
+dlterm's training code uses the same preprocessing functions from this module (image
+loading, series scaling, tokenisation), so a device preprocesses exactly as training did.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import numpy as np
 
 METADATA_KEY = "dlterm"
+PAD, UNKNOWN = 0, 1  # token ids shared by every vocabulary
+START, END = 1, 2  # target-side ids of sequence-to-sequence vocabularies
 
 
 class InferenceError(Exception):
@@ -67,10 +76,50 @@ def to_units(change: np.ndarray, last: np.ndarray, prep: dict[str, Any]) -> np.n
     return np.asarray(last, dtype=np.float64) + np.asarray(change, dtype=np.float64).reshape(-1) * prep["scale"][0]
 
 
+_WORD_RE = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
+
+
+def words(text: str) -> list[str]:
+    """The word tokeniser: lower-case runs of letters and digits ("don't" stays one word)."""
+    return _WORD_RE.findall(text.lower())
+
+
+def encode_tokens(tokens: Sequence[str], index: dict[str, int], length: int) -> np.ndarray:
+    """Tokens -> ``length`` ids: unknown ones become UNKNOWN, the first ``length`` are kept
+    and the rest is padded with PAD at the front (recurrent layers then end on real tokens)."""
+    ids = [index.get(t, UNKNOWN) for t in tokens][:length]
+    return np.array([PAD] * (length - len(ids)) + ids, dtype=np.int32)
+
+
+def vocabulary_index(vocabulary: Sequence[str]) -> dict[str, int]:
+    """A vocabulary list (position = id; 0 and 1 are PAD and UNKNOWN) -> {token: id}."""
+    return {tok: i for i, tok in enumerate(vocabulary) if i > UNKNOWN}
+
+
+def encode_text(texts: Sequence[str], prep: dict[str, Any]) -> np.ndarray:
+    """Texts -> a (batch, max_length) int32 array of ids, by the rules in ``prep``."""
+    index = vocabulary_index(prep["vocabulary"])
+    split = words if prep["tokens"] == "words" else list
+    return np.stack([encode_tokens(split(t.lower() if prep.get("lower") else t), index, prep["max_length"])
+                     for t in texts]) if texts else np.zeros((0, prep["max_length"]), np.int32)
+
+
+def decode_ids(ids: Sequence[int], vocabulary: Sequence[str], joiner: str = "") -> str:
+    """Target ids -> text, stopping at END and skipping PAD/START."""
+    out = []
+    for i in ids:
+        i = int(i)
+        if i == END:
+            break
+        if i > END and i < len(vocabulary):
+            out.append(vocabulary[i])
+    return joiner.join(out)
+
+
 # -- runtimes --------------------------------------------------------------------------
 
 class OnnxBackend:
-    """onnxruntime on the CPU."""
+    """onnxruntime on the CPU. Called with {input name: batch}, returns the first output."""
 
     def __init__(self, path: Path):
         import onnxruntime as ort
@@ -130,7 +179,7 @@ class TfliteBackend:
 
 
 def _quantize(x: np.ndarray, detail: dict[str, Any]) -> np.ndarray:
-    if detail["dtype"] in (np.int8, np.uint8):
+    if detail["dtype"] in (np.int8, np.uint8) and x.dtype.kind == "f":
         scale, zero = detail["quantization"]
         info = np.iinfo(detail["dtype"])
         return np.clip(np.round(x / scale + zero), info.min, info.max).astype(detail["dtype"])
@@ -144,28 +193,85 @@ def _dequantize(y: np.ndarray, detail: dict[str, Any]) -> np.ndarray:
     return y.astype(np.float32)
 
 
+Backend = Callable[[dict[str, np.ndarray]], np.ndarray]
+
+
 # -- the predictor ---------------------------------------------------------------------
 
 class Predictor:
-    """Task-aware prediction over any backend (a callable: {input name: batch} -> outputs)."""
+    """Task-aware prediction over one backend per model part.
 
-    def __init__(self, backend: Callable[[dict[str, np.ndarray]], np.ndarray], metadata: dict[str, Any]):
-        self.backend = backend
+    A part is a callable {input name: batch} -> output batch. Most models have one part,
+    ``model``; sequence-to-sequence models have ``encoder`` and ``decoder`` (one step).
+    :meth:`outputs` maps preprocessed inputs to the task's raw outputs (probabilities,
+    scaled changes, decoded ids); :meth:`predict` takes user inputs and gives answers.
+    """
+
+    def __init__(self, backends: dict[str, Backend], metadata: dict[str, Any]):
+        self.backends = backends
         self.metadata = metadata
         self.task = metadata["task"]
         self.prep = metadata["preprocessing"]
-        self.input_names = [i["name"] for i in metadata["inputs"]]
+        self.parts = metadata.get("parts") or {"model": {"inputs": metadata["inputs"]}}
 
-    def run(self, x: np.ndarray) -> np.ndarray:
-        """One batch for a single-input model."""
-        return self.backend({self.input_names[0]: np.ascontiguousarray(x, dtype=np.float32)})
+    def call(self, part: str, inputs: dict[str, np.ndarray]) -> np.ndarray:
+        """One part on named inputs, each cast to the dtype the model declares."""
+        dtypes = {i["name"]: i.get("dtype", "float32") for i in self.parts[part]["inputs"]}
+        return self.backends[part]({n: np.ascontiguousarray(v, dtype=dtypes.get(n, "float32")) for n, v in inputs.items()})
 
-    def predict(self, inputs: Sequence[Any], steps: int = 1) -> list[dict[str, Any]]:
+    def run(self, x: Any) -> np.ndarray:
+        """One batch through a single-part model (an array for one input, a dict for several)."""
+        names = [i["name"] for i in self.parts["model"]["inputs"]]
+        return self.call("model", x if isinstance(x, dict) else {names[0]: x})
+
+    def outputs(self, x: Any) -> np.ndarray:
+        """Preprocessed inputs -> the task's raw outputs (what verification compares)."""
+        if self.task == "sequence-to-sequence":
+            source = x["source"] if isinstance(x, dict) else x
+            return self.decode(source)
+        return self.run(x)
+
+    def decode(self, source: np.ndarray) -> np.ndarray:
+        """Greedy decoding of a batch of source ids -> (batch, target_length) target ids.
+
+        The encoder turns the source into the decoder's state; then each step feeds the
+        last token (START first) and the state, and takes the likeliest next token, until
+        every sequence has produced END or the maximum length is reached.
+        """
+        p = self.prep
+        size = len(p["target_vocabulary"])
+        state = self.call("encoder", {"source": source})
+        token = np.full((len(source), 1), START, dtype=np.int32)
+        out = np.full((len(source), p["target_length"]), PAD, dtype=np.int32)
+        done = np.zeros(len(source), dtype=bool)
+        for t in range(p["target_length"]):
+            step = self.call("decoder", {"token": token, "state": state})
+            probs, state = step[:, :size], step[:, size:]
+            token = probs.argmax(axis=-1).astype(np.int32)[:, None]
+            out[:, t] = np.where(done, PAD, token[:, 0])
+            done |= token[:, 0] == END
+            if done.all():
+                break
+        return out
+
+    def predict(self, inputs: Sequence[Any], steps: int = 1, length: int = 200, temperature: float = 1.0,
+                seed: int | None = None) -> list[dict[str, Any]]:
         if self.task == "image-classification":
             return self.classify_images(inputs)
         if self.task == "sequence-forecasting":
             return [self.forecast(inputs, steps)]
+        if self.task == "text-classification":
+            return self.classify_texts([str(t) for t in inputs])
+        if self.task == "sequence-to-sequence":
+            return self.translate([str(t) for t in inputs])
+        if self.task == "text-generation":
+            return [self.generate(" ".join(str(t) for t in inputs), length, temperature, seed)]
         raise InferenceError(f"prediction for the task {self.task!r} is not supported by this module version")
+
+    def _labelled(self, inputs: Sequence[Any], probs: np.ndarray) -> list[dict[str, Any]]:
+        names = self.prep["class_names"]
+        return [{"input": str(item), "label": names[int(row.argmax())], "confidence": float(row.max()),
+                 "probabilities": {n: float(v) for n, v in zip(names, row)}} for item, row in zip(inputs, probs)]
 
     def classify_images(self, paths: Sequence[str | Path]) -> list[dict[str, Any]]:
         p = self.prep
@@ -177,10 +283,46 @@ class Predictor:
                 raise InferenceError(f"image not found: {path}") from None
             except (OSError, ValueError, SyntaxError):
                 raise InferenceError(f"{path} is not a readable image (PNG, JPEG, ...)") from None
-        probs = self.run(np.stack(images))
-        names = p["class_names"]
-        return [{"input": str(path), "label": names[int(row.argmax())], "confidence": float(row.max()),
-                 "probabilities": {n: float(v) for n, v in zip(names, row)}} for path, row in zip(paths, probs)]
+        return self._labelled(paths, self.run(np.stack(images)))
+
+    def classify_texts(self, texts: Sequence[str]) -> list[dict[str, Any]]:
+        if not texts or not any(t.strip() for t in texts):
+            raise InferenceError("give the text to classify")
+        return self._labelled(texts, self.run(encode_text(texts, self.prep)))
+
+    def translate(self, sources: Sequence[str]) -> list[dict[str, Any]]:
+        if not sources or not any(s.strip() for s in sources):
+            raise InferenceError("give the source sequence(s) to decode")
+        p = self.prep
+        source_prep = {"vocabulary": p["source_vocabulary"], "tokens": "chars", "max_length": p["source_length"],
+                       "lower": p.get("lower", False)}
+        ids = self.decode(encode_text(sources, source_prep))
+        return [{"input": s, "output": decode_ids(row, p["target_vocabulary"])} for s, row in zip(sources, ids)]
+
+    def generate(self, seed_text: str, length: int = 200, temperature: float = 1.0, seed: int | None = None) -> dict[str, Any]:
+        """Continue ``seed_text`` by ``length`` characters, sampling each from the model's
+        distribution sharpened (temperature < 1) or flattened (> 1); 0 = always the likeliest."""
+        p = self.prep
+        window, vocabulary = p["window"], p["vocabulary"]
+        if temperature < 0:
+            raise InferenceError("temperature must be 0 (greedy) or positive")
+        index = vocabulary_index(vocabulary)
+        pad = index.get(" ", PAD)  # a short seed is padded with spaces, as a fresh line looks
+        ids = [pad] * window + [index.get(c, UNKNOWN) for c in seed_text]
+        rng = np.random.default_rng(seed)
+        produced = []
+        for _ in range(length):
+            probs = self.run(np.array([ids[-window:]], dtype=np.int32))[0].astype(np.float64)
+            probs[:UNKNOWN + 1] = 0.0  # never emit padding or the unknown marker
+            if temperature == 0:
+                nxt = int(probs.argmax())
+            else:
+                logits = np.log(np.maximum(probs, 1e-12)) / temperature
+                weights = np.exp(logits - logits.max())
+                nxt = int(rng.choice(len(weights), p=weights / weights.sum()))
+            ids.append(nxt)
+            produced.append(vocabulary[nxt])
+        return {"input": seed_text, "output": "".join(produced), "temperature": temperature}
 
     def forecast(self, values: Sequence[Any], steps: int = 1) -> dict[str, Any]:
         """Recent values (oldest first; rows of all columns for multi-column models) ->
@@ -211,17 +353,33 @@ class Predictor:
 
 
 def load(path: str | Path) -> Predictor:
-    """Load an exported ``.onnx`` or ``.tflite`` file with its dlterm metadata."""
+    """Load an exported ``.onnx`` or ``.tflite`` file (and its sibling parts) with its metadata."""
     path = Path(path)
     if not path.is_file():
         raise InferenceError(f"model file not found: {path}")
-    suffix = path.suffix.lower()
-    if suffix == ".onnx":
-        backend: Any = OnnxBackend(path)
-    elif suffix == ".tflite":
-        backend = TfliteBackend(path)
-    else:
-        raise InferenceError(f"{path.name}: expected a .onnx or .tflite file")
+    backend = _backend(path)
     if not backend.metadata:
         raise InferenceError(f"{path.name} has no dlterm metadata; export it with `dlterm export`")
-    return Predictor(backend, backend.metadata)
+    meta = backend.metadata
+    parts = meta.get("parts")
+    if not parts:
+        return Predictor({"model": backend}, meta)
+    backends = {}
+    for name, part in parts.items():
+        sibling = path.with_name(part["file"])
+        if name == meta.get("part"):
+            backends[name] = backend
+        elif not sibling.is_file():
+            raise InferenceError(f"{path.name} needs its {name} part {sibling.name} beside it")
+        else:
+            backends[name] = _backend(sibling)
+    return Predictor(backends, meta)
+
+
+def _backend(path: Path) -> Any:
+    suffix = path.suffix.lower()
+    if suffix == ".onnx":
+        return OnnxBackend(path)
+    if suffix == ".tflite":
+        return TfliteBackend(path)
+    raise InferenceError(f"{path.name}: expected a .onnx or .tflite file")

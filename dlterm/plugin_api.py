@@ -14,6 +14,15 @@ A plugin is a Python module that declares, at module level::
         from dlterm.keras_env import keras
         ...
 
+Two optional hooks, for architectures that need them:
+
+    def phases(hp, training):             # training in phases (transfer learning)
+        return [Phase("head", training["epochs"]),
+                Phase("fine-tune", hp["fine_tune_epochs"], learning_rate=1e-5, prepare=unfreeze)]
+
+    def inference_parts(model, hp):       # the models inference runs, when not the trained one
+        return {"encoder": ..., "decoder": ...}   # e.g. seq2seq: encoder + one decoder step
+
 Importing the module must stay cheap: import TensorFlow inside ``build`` only, through
 :mod:`dlterm.keras_env`. The model's inputs must match ``spec.inputs`` and its output
 ``spec.output_shape``; dlterm compiles it with the task's loss unless ``build`` already did.
@@ -155,6 +164,38 @@ def _parse(kind: str, text: str) -> Any:
 
 def _fmt(x: float) -> str:
     return f"{x:g}"
+
+
+@dataclass(frozen=True)
+class Phase:
+    """One phase of a multi-phase training (see the module docstring's ``phases`` hook).
+
+    ``prepare(model)`` runs before the phase (e.g. unfreeze layers); the model is then
+    compiled again with a fresh optimizer at ``learning_rate`` (None = the training
+    option). Epochs count on across phases: history, events and checkpoints are one run.
+    """
+
+    name: str
+    epochs: int
+    learning_rate: float | None = None
+    prepare: Any = None
+
+
+# The models folder of the run being built, for plugins that start from an earlier run.
+_models_dir: list[str | None] = [None]
+
+
+def run_model(ref: str) -> Any:
+    """The best Keras model of an earlier dlterm run (``ref``: run id, prefix or 'latest').
+
+    For transfer learning: a plugin's builder takes the layers it wants from it. Imports
+    TensorFlow, so call it inside ``build`` only.
+    """
+    from dlterm.runstore import RunStore
+    from dlterm.training.trainer import load_model
+
+    run = RunStore(_models_dir[0]).get(ref)
+    return load_model(run.file("best.keras"), compile=False)
 
 
 @dataclass(frozen=True)

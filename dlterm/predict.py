@@ -1,8 +1,10 @@
 """``dlterm predict``: one task-aware predictor for exported files and for runs.
 
 An exported file goes through :mod:`dlterm.inference` alone (no TensorFlow). A run id
-loads the run's Keras model behind the same :class:`~dlterm.inference.Predictor`, so both
-give answers in the same form and can be compared.
+loads the run's Keras model (and, for plugins with an ``inference_parts`` hook such as
+seq2seq, its encoder and decoder step) behind the same
+:class:`~dlterm.inference.Predictor`, so both give answers in the same form. Evaluation,
+export verification and the benchmark use :func:`keras_predictor` too.
 """
 
 from __future__ import annotations
@@ -15,27 +17,73 @@ import numpy as np
 
 from dlterm.inference import InferenceError, Predictor, load
 
+TEXT_TASKS = ("text-classification", "sequence-to-sequence", "text-generation")
+
+
+class KerasBackend:
+    """A Keras model as a part: {input name: batch} -> output, in chunks; ``fast`` traces
+    a ``tf.function`` (what the benchmark times: Keras's quickest path per call)."""
+
+    def __init__(self, model: Any, fast: bool = False, chunk: int = 512):
+        self.model = model
+        self.names = [t.name.split(":")[0] for t in model.inputs]
+        self.chunk = chunk
+        if fast:
+            from dlterm.keras_env import tf
+
+            self.fn = tf.function(lambda xs: model(xs, training=False))
+        else:
+            self.fn = lambda xs: model(xs, training=False)
+
+    def __call__(self, inputs: dict[str, np.ndarray]) -> np.ndarray:
+        n = len(inputs[self.names[0]])
+        outs = []
+        for i in range(0, max(n, 1), self.chunk):
+            xs = [inputs[name][i:i + self.chunk] for name in self.names]
+            outs.append(np.asarray(self.fn(xs if len(xs) > 1 else xs[0])))
+        return np.concatenate(outs) if outs else np.zeros((0,), np.float32)
+
+
+def model_parts(run: Any, model: Any) -> dict[str, Any]:
+    """The Keras models inference runs: the plugin's ``inference_parts``, else the model."""
+    from dlterm.discovery import get_plugin
+    from dlterm.errors import DltermError
+
+    try:
+        plugin = get_plugin(run.meta["plugin"], [])
+    except DltermError:  # the plugin is gone: a single-model run still predicts
+        return {"model": model}
+    if plugin.inference_parts is None:
+        return {"model": model}
+    return dict(plugin.inference_parts(model, dict(run.meta["config"]["hyperparameters"])))
+
+
+def keras_predictor(run: Any, checkpoint: str = "best", fast: bool = False) -> tuple[Predictor, dict[str, Any]]:
+    """A Predictor over the run's Keras model(s), and those Keras parts by name."""
+    from dlterm.export import export_metadata
+    from dlterm.training.trainer import load_model
+
+    model = load_model(run.file(f"{checkpoint}.keras"), compile=False)
+    parts = model_parts(run, model)
+    return Predictor({name: KerasBackend(m, fast) for name, m in parts.items()}, export_metadata(run, parts)), parts
+
 
 def predictor_for(model: str, models_dir: Any = None) -> Predictor:
     path = Path(model)
     if path.suffix.lower() in (".onnx", ".tflite") or path.is_file():
         return load(path)
-    from dlterm.export import export_metadata
     from dlterm.runstore import RunStore
-    from dlterm.training.trainer import load_model
 
     run = RunStore(models_dir).get(model)
-    keras_model = load_model(run.file("best.keras"), compile=False)
-
-    def backend(inputs: dict[str, np.ndarray]) -> np.ndarray:
-        x = list(inputs.values())
-        return np.asarray(keras_model(x[0] if len(x) == 1 else x, training=False))
-
-    return Predictor(backend, export_metadata(run, keras_model))
+    if not run.file("best.keras").is_file():
+        raise InferenceError(f"run {run.id} has no saved model yet (no completed epoch)")
+    return keras_predictor(run)[0]
 
 
 def read_inputs(predictor: Predictor, inputs: list[str]) -> list[Any]:
     """Command-line inputs in the form the task wants."""
+    if predictor.task in TEXT_TASKS:
+        return [_text_argument(i) for i in inputs]
     if predictor.task != "sequence-forecasting":
         return inputs
     if len(inputs) == 1 and inputs[0].lower().endswith(".csv"):
@@ -47,6 +95,31 @@ def read_inputs(predictor: Predictor, inputs: list[str]) -> list[Any]:
     except ValueError:
         raise InferenceError("forecasting input must be numbers, oldest first (a row 'a,b' per argument for "
                              "several columns), or one CSV file") from None
+
+
+def _text_argument(item: str) -> str:
+    """A text argument, or ``@file.txt`` for a text file's contents."""
+    if item.startswith("@"):
+        try:
+            return Path(item[1:]).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as e:
+            raise InferenceError(f"cannot read {item[1:]}: {getattr(e, 'strerror', None) or e}") from None
+    return item
+
+
+def describe(result: dict[str, Any]) -> str:
+    """One prediction as a line of rich markup for people (the CLI and the dashboard share it)."""
+    from rich.markup import escape
+
+    result = {k: escape(v) if isinstance(v, str) else v for k, v in result.items()}
+    if "label" in result:
+        text = result["input"] if len(result["input"]) <= 60 else result["input"][:57] + "..."
+        return f"{text}: [b]{result['label']}[/] ({result['confidence']:.1%})"
+    if "forecast" in result:
+        return f"next {result['target']} (after {result['last']:.6g}): [b]{', '.join(f'{v:.6g}' for v in result['forecast'])}[/]"
+    if "temperature" in result:
+        return f"{result['input']}[b]{result['output']}[/]"
+    return f"{result['input']} → [b]{result['output']}[/]"
 
 
 def _csv_rows(path: Path, columns: list[str]) -> list[list[float]]:

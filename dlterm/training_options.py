@@ -35,6 +35,8 @@ TRAINING_OPTIONS = [
     Choice("flip", "none", ("none", "horizontal", "vertical", "both"), help="augment: random flips"),
     Float("zoom", 0.1, min=0.0, max=0.9, help="augment: max zoom in/out fraction"),
     Float("shear", 0.1, min=0.0, max=1.0, help="augment: max shear factor"),
+    Float("max_minutes", 0.0, min=0.0, max=1e6,
+          help="time budget: no new epoch starts after this many minutes of training (0 = none)"),
     Bool("tensorboard", True, help="write TensorBoard logs into the run folder"),
     Int("seed", 42, min=0, max=2**31 - 1, help="random seed for data splits, init and shuffling"),
     Choice("strategy", "default", ("default", "mirrored", "multiworker"),

@@ -158,7 +158,7 @@ def datasets_list(as_json: JsonFlag = False) -> None:
 def train(
     plugin: Annotated[Optional[str], typer.Argument(help="architecture plugin (see `dlterm plugins`)")] = None,
     dataset: Annotated[Optional[str], typer.Option("--dataset", "-d", help="dataset name (see `dlterm datasets`); default: the plugin's")] = None,
-    data: Annotated[Optional[str], typer.Option("--data", help="your data: an image folder or a CSV file")] = None,
+    data: Annotated[Optional[str], typer.Option("--data", help="your data: an image folder, a CSV series, a labelled text CSV/TSV, a pairs TSV or a text file (by the plugin's task)")] = None,
     config: Annotated[Optional[Path], typer.Option("--config", "-c", help="TOML file with [hyperparameters], [training], [data]")] = None,
     sets: Annotated[Optional[list[str]], typer.Option("--set", "-s", help="KEY=VALUE for a hyperparameter, training option or data.SETTING (repeatable)")] = None,
     epochs: Annotated[Optional[int], typer.Option("--epochs", "-e")] = None,
@@ -174,6 +174,7 @@ def train(
     column: Annotated[Optional[list[str]], typer.Option(help="CSV column (repeatable; the first is forecast)")] = None,
     image_size: Annotated[Optional[int], typer.Option(help="images: resize to this square size")] = None,
     strategy: Annotated[Optional[str], typer.Option(help="tf.distribute: default, mirrored (local GPUs) or multiworker (TF_CONFIG)")] = None,
+    weights: Annotated[Optional[str], typer.Option(help="pretrained weights, for plugins that take them: imagenet, none, a file, or run:RUN_ID")] = None,
     resume: Annotated[Optional[str], typer.Option(help="continue an interrupted run (only --epochs and --strategy may change)")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print events as JSON lines; the last is the summary")] = False,
     models_dir: ModelsDir = None,
@@ -187,7 +188,7 @@ def train(
     overrides: dict[str, Any] = parse_set_options(sets or [])
     flags = {"epochs": epochs, "batch_size": batch_size, "optimizer": optimizer, "learning_rate": learning_rate,
              "schedule": schedule, "augment": augment, "early_stopping": early_stopping, "patience": patience,
-             "seed": seed, "strategy": strategy, "data.window": window, "data.image_size": image_size,
+             "seed": seed, "strategy": strategy, "weights": weights, "data.window": window, "data.image_size": image_size,
              "data.column": ",".join(column) if column else None}
     overrides.update({k: v for k, v in flags.items() if v is not None})
     request = TrainRequest(plugin=plugin, dataset=dataset, data_path=data, config_file=str(config) if config else None,
@@ -270,12 +271,15 @@ def show(run: RunRef, as_json: JsonFlag = False, models_dir: ModelsDir = None) -
         console.print(f"[bold]best:[/] {best['monitor']} {best['value']:.4g} at epoch {best['epoch']}")
     if history:
         console.print("[bold]curves[/] (first → last epoch):")
-        keys = [k for k in history[0] if k not in ("epoch", "seconds")]
+        keys = [k for k in history[0] if k not in ("epoch", "seconds", "phase")]
         for key in keys:
             values = [row[key] for row in history if key in row]
             console.print(f"  {key:<14} {sparkline(values)}  {values[0]:.4g} → {values[-1]:.4g}")
     if evaluation:
         console.print("[bold]evaluation (test split):[/] " + _evaluation_line(evaluation))
+        _print_examples(evaluation)
+    elif m.get("task") in ("sequence-to-sequence", "text-generation"):
+        console.print(f"[dim]decoded examples: run `dlterm evaluate {r.id}`[/]")
     from dlterm.export import exports_of
 
     exports = exports_of(r)
@@ -289,6 +293,22 @@ def show(run: RunRef, as_json: JsonFlag = False, models_dir: ModelsDir = None) -
 
 def _evaluation_line(ev: dict[str, Any]) -> str:
     return ", ".join(f"{k} {v:.4g}" for k, v in ev.get("metrics", {}).items())
+
+
+def _print_examples(ev: dict[str, Any]) -> None:
+    """Decoded test examples (seq2seq) or a generated sample (text generation)."""
+    from rich.markup import escape
+
+    if ev.get("examples"):
+        table = Table("source", "target", "decoded", "", box=None, title="decoded test examples", title_justify="left")
+        for ex in ev["examples"]:
+            table.add_row(escape(ex["source"]), escape(ex["target"]), escape(ex["output"]),
+                          "[green]✓[/]" if ex["correct"] else "[red]✗[/]")
+        console.print(table)
+    if ev.get("sample"):
+        sample = ev["sample"]
+        console.print(f"[bold]sample[/] (temperature {sample['temperature']}; seed text in dim):\n"
+                      f"[dim]{escape(sample['seed'])}[/]{escape(sample['text'])}")
 
 
 @app.command("evaluate")
@@ -310,6 +330,7 @@ def evaluate(
     console.print(f"[bold]{r.id}[/] ({checkpoint} checkpoint) on {result['samples']} test samples")
     for key, value in result["metrics"].items():
         console.print(f"  {key:<22} {value:.4f}")
+    _print_examples(result)
     if "confusion_matrix" in result:
         names = result["class_names"]
         table = Table("true \\ predicted", *[n[:8] for n in names], box=None, title="confusion matrix", title_justify="left")
@@ -371,30 +392,30 @@ def _metric_worse(res: dict[str, Any]) -> bool:
 @app.command("predict")
 def predict(
     model: Annotated[str, typer.Argument(help="an exported .onnx/.tflite file, or a run id")],
-    inputs: Annotated[list[str], typer.Argument(help="image files; or recent values / a CSV for forecasting")],
+    inputs: Annotated[list[str], typer.Argument(help="image files; recent values or a CSV (forecasting); texts, or @file.txt (text tasks); a seed text (generation)")],
     steps: Annotated[int, typer.Option(min=1, max=10_000, help="forecasting: how many steps ahead")] = 1,
+    length: Annotated[int, typer.Option(min=1, max=100_000, help="text generation: characters to generate")] = 200,
+    temperature: Annotated[float, typer.Option(min=0.0, max=10.0, help="text generation: <1 safer, >1 wilder, 0 greedy")] = 1.0,
+    seed: Annotated[Optional[int], typer.Option(help="text generation: random seed for sampling")] = None,
     as_json: JsonFlag = False,
     models_dir: ModelsDir = None,
 ) -> None:
     """Predict with an exported model (no TensorFlow) or a run's Keras model."""
     from dlterm.errors import DltermError
     from dlterm.inference import InferenceError
-    from dlterm.predict import predictor_for, read_inputs
+    from dlterm.predict import describe, predictor_for, read_inputs
 
     try:
         predictor = predictor_for(model, models_dir)
-        results = predictor.predict(read_inputs(predictor, inputs), steps=steps)
+        results = predictor.predict(read_inputs(predictor, inputs), steps=steps, length=length,
+                                    temperature=temperature, seed=seed)
     except InferenceError as e:
         raise DltermError(str(e), "see `dlterm predict --help`") from None
     if as_json:
         _print_json(results)
         return
     for res in results:
-        if "label" in res:
-            console.print(f"{res['input']}: [bold]{res['label']}[/] ({res['confidence']:.1%})")
-        else:
-            values = ", ".join(f"{v:.6g}" for v in res["forecast"])
-            console.print(f"next {res['target']} (after {res['last']:.6g}): [bold]{values}[/]")
+        console.print(describe(res))
 
 
 @app.command("bench")

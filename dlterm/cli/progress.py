@@ -64,11 +64,22 @@ class ProgressDisplay:
             self.progress.update(self.epoch_task, completed=e["epoch"])
             self.progress.reset(self.step_task, info="")
 
+    def on_phase(self, e: dict[str, Any]) -> None:
+        self._print(f"[bold]phase {e['index']}/{e['of']}: {e['name']}[/] — epochs {e['first_epoch']}-{e['last_epoch']}, "
+                    f"learning rate {e['learning_rate']:.1e}")
+
+    def on_evaluated(self, e: dict[str, Any]) -> None:
+        if "metrics" in e:
+            self._print(f"test split ({e['samples']} samples, best checkpoint): {format_metrics(e['metrics'])}")
+        else:
+            self._print(f"[yellow]evaluation skipped:[/] {e['error']}")
+
     def on_checkpoint(self, e: dict[str, Any]) -> None:
         self._print(f"  [green]↳ best so far[/] ({e['monitor']} {e['value']:.4g}) saved")
 
     def on_early_stop(self, e: dict[str, Any]) -> None:
-        self._print(f"[yellow]early stop[/] after epoch {e['epoch']}: {e['monitor']} stopped improving")
+        why = e.get("reason") or f"{e['monitor']} stopped improving"
+        self._print(f"[yellow]early stop[/] after epoch {e['epoch']}: {why}")
 
     def on_interrupted(self, e: dict[str, Any]) -> None:
         self._print(f"[yellow]interrupted[/] ({e['reason']}) after {e['epoch']} complete epoch(s)")

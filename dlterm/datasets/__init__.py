@@ -21,6 +21,11 @@ _PATH = HyperParameter("path", "str", "", "file or folder to read")
 _WINDOW = Int("window", 12, min=1, max=10_000, help="past steps the model sees")
 _IMAGE_SIZE = Int("image_size", 28, min=8, max=1024, help="images are resized to this square size")
 _LIMIT = Int("limit", 0, min=0, max=10_000_000, help="use at most this many training samples (0 = all)")
+_MAX_WORDS = Int("max_words", 10_000, min=10, max=1_000_000, help="vocabulary size: the most frequent training words")
+_MAX_LENGTH = Int("max_length", 100, min=2, max=10_000, help="tokens per text: longer texts are cut, shorter padded")
+_TEXT_SETTINGS = (_MAX_WORDS, _MAX_LENGTH)
+_CHAR_WINDOW = Int("window", 40, min=2, max=10_000, help="characters the model sees before predicting the next")
+_CHAR_SETTINGS = (_CHAR_WINDOW, Int("stride", 3, min=1, max=1000, help="characters between the starts of two windows"))
 
 DATASETS: dict[str, DatasetInfo] = {d.name: d for d in [
     DatasetInfo("shapes", "Generated shapes", "image-classification",
@@ -50,6 +55,45 @@ DATASETS: dict[str, DatasetInfo] = {d.name: d for d in [
                 "file", "dlterm.datasets.series:load_csv",
                 (_PATH, HyperParameter("column", "str", "", "column(s) to use, comma-separated; the first is forecast"), _WINDOW) + _SPLITS,
                 needs_path=True),
+    DatasetInfo("phrases", "Generated review phrases", "text-classification",
+                "Short movie-review phrases, positive or negative, with negation ('not good') and contrast "
+                "('... but the ending was awful'). Offline default for text classification.",
+                "generated", "dlterm.datasets.text:load_phrases",
+                (Int("samples", 3000, min=60, max=1_000_000, help="number of phrases"),) + _TEXT_SETTINGS[:1]
+                + (Int("max_length", 20, min=2, max=10_000, help="tokens per phrase"),) + _SPLITS),
+    DatasetInfo("imdb", "IMDB movie reviews", "text-classification",
+                "50k movie reviews labelled positive/negative, via the Keras loader and word index (cached in "
+                "~/.keras/datasets or $KERAS_HOME; downloads when online).",
+                "keras", "dlterm.datasets.text:load_imdb", _TEXT_SETTINGS + (_LIMIT, _SPLITS[0])),
+    DatasetInfo("text", "Labelled text file", "text-classification",
+                "Your CSV (header row; text and label columns found by name or set with data.text_column / "
+                "data.label_column) or tab-separated text<TAB>label lines.",
+                "file", "dlterm.datasets.text:load_text_file",
+                (_PATH, HyperParameter("text_column", "str", "", "column holding the text (default: found by name)"),
+                 HyperParameter("label_column", "str", "", "column holding the label (default: found by name)"))
+                + _TEXT_SETTINGS + _SPLITS, needs_path=True),
+    DatasetInfo("dates", "Generated dates", "sequence-to-sequence",
+                "Dates as people write them ('tuesday, march 3, 2021', '3rd of mar 2021') -> ISO 2021-03-03, "
+                "character by character. Offline default for sequence-to-sequence.",
+                "generated", "dlterm.datasets.pairs:load_dates",
+                (Int("samples", 5000, min=60, max=1_000_000, help="number of pairs"),) + _SPLITS),
+    DatasetInfo("pairs", "Source/target pairs", "sequence-to-sequence",
+                "Your tab-separated file: source<TAB>target a line (the Keras translation example's fra.txt format).",
+                "file", "dlterm.datasets.pairs:load_pairs_file",
+                (_PATH, Int("limit", 10_000, min=0, max=10_000_000, help="use the first N pairs (0 = all)"),
+                 Int("max_length", 60, min=2, max=10_000, help="skip pairs with a longer source or target (characters)"))
+                + _SPLITS, needs_path=True),
+    DatasetInfo("pydoc", "Python's reference text", "text-generation",
+                "The help pages that ship with Python (pydoc_data.topics): 465k characters of English and code, "
+                "always installed. Offline default for text generation.",
+                "generated", "dlterm.datasets.corpus:load_pydoc",
+                (Int("length", 120_000, min=0, max=100_000_000, help="use the first N characters (0 = all)"),)
+                + _CHAR_SETTINGS + _SPLITS),
+    DatasetInfo("corpus", "Text file", "text-generation",
+                "Your UTF-8 text file (e.g. tiny Shakespeare): learn to continue it character by character.",
+                "file", "dlterm.datasets.corpus:load_corpus_file",
+                (_PATH, Int("length", 0, min=0, max=100_000_000, help="use the first N characters (0 = all)"))
+                + _CHAR_SETTINGS + _SPLITS, needs_path=True),
 ]}
 
 
@@ -59,16 +103,15 @@ def get_dataset(name: str) -> DatasetInfo:
     return DATASETS[name]
 
 
-def dataset_for_path(path: str) -> str:
-    """Guess the dataset kind from a --data path: a folder of images or a CSV file."""
+def dataset_for_path(path: str, task: str) -> str:
+    """The dataset that reads a --data path for a task: the task's one file dataset."""
     p = Path(path).expanduser()
-    if p.is_dir():
-        return "images"
-    if p.suffix.lower() == ".csv":
-        return "csv"
     if not p.exists():
         raise DltermError(f"--data path not found: {p}", "check the path")
-    raise DltermError(f"cannot tell what kind of data {p} is", "name it with --dataset (see `dlterm datasets`)")
+    for name, info in DATASETS.items():
+        if info.needs_path and info.task == task:
+            return name
+    raise DltermError(f"no dataset reads files for {task}", "name one with --dataset (see `dlterm datasets`)")
 
 
 def load(name: str, settings: dict[str, Any], seed: int) -> DataBundle:

@@ -42,6 +42,7 @@ class RunRecorder(keras.callbacks.Callback):
         self.batch_interval = batch_interval
         self.stop = stop
         self.bad_loss_epoch: int | None = None
+        self.phase: int | None = None  # 1-based, set by the trainer for multi-phase training
         self._epoch = 0
         self._t0 = 0.0
         self._last_batch = 0.0
@@ -72,7 +73,8 @@ class RunRecorder(keras.callbacks.Callback):
             self.model.stop_training = True
             return
         lr = current_lr(self.model)
-        self.history.append({"epoch": epoch + 1, **metrics, "lr": lr, "seconds": round(seconds, 4)})
+        phase = {"phase": self.phase} if self.phase else {}
+        self.history.append({"epoch": epoch + 1, **metrics, "lr": lr, "seconds": round(seconds, 4), **phase})
         value = metrics.get(self.monitor)
         old = self.best.get("value")
         improved = value is not None and (old is None or (value > old if self.mode == "max" else value < old))
@@ -83,7 +85,8 @@ class RunRecorder(keras.callbacks.Callback):
         self.run.write_history(self.history)
         self.run.update(epochs_completed=epoch + 1, best=self.best, metrics=metrics)
         # Events go out after the files: whoever sees epoch_end can resume from this epoch.
-        self.emitter.emit("epoch_end", epoch=epoch + 1, epochs=self.epochs, metrics=metrics, lr=lr, seconds=round(seconds, 4))
+        self.emitter.emit("epoch_end", epoch=epoch + 1, epochs=self.epochs, metrics=metrics, lr=lr,
+                          seconds=round(seconds, 4), **phase)
         if improved:
             self.emitter.emit("checkpoint", kind="best", path=str(self.run.file("best.keras")), epoch=epoch + 1,
                               monitor=self.monitor, value=value)
@@ -120,3 +123,19 @@ class GracefulStop:
     def __exit__(self, *exc: Any) -> None:
         for sig, handler in self._previous.items():
             signal.signal(sig, handler)
+
+
+class TimeBudget(keras.callbacks.Callback):
+    """Stops training at the end of the first epoch that ends after ``minutes`` of training
+    (counted from its creation, across every phase of the run)."""
+
+    def __init__(self, minutes: float):
+        super().__init__()
+        self.seconds = minutes * 60
+        self.t0 = time.monotonic()
+        self.spent_at: int | None = None  # the epoch (1-based) after which the budget ran out
+
+    def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
+        if time.monotonic() - self.t0 >= self.seconds:
+            self.spent_at = epoch + 1
+            self.model.stop_training = True

@@ -69,7 +69,7 @@ def prepare(req: TrainRequest) -> Prepared:
         cfg["data"]["path"] = req.data_path
     dataset = req.dataset or file_config.get("dataset")
     if not dataset:
-        dataset = datasets.dataset_for_path(cfg["data"]["path"]) if cfg["data"].get("path") else plugin.default_dataset
+        dataset = datasets.dataset_for_path(cfg["data"]["path"], plugin.task) if cfg["data"].get("path") else plugin.default_dataset
     info = datasets.get_dataset(dataset)
     if info.task != plugin.task:
         fitting = ", ".join(n for n, d in datasets.DATASETS.items() if d.task == plugin.task)
@@ -111,9 +111,10 @@ def _prepare_resume(req: TrainRequest, store: RunStore) -> Prepared:
     done = run.meta.get("epochs_completed", 0)
     # A run killed after its last epoch but before it was marked completed is finished by
     # the resume (fit has nothing left to do; final.keras is written, status set).
-    if done >= cfg["training"]["epochs"] and status == "completed":
-        raise DltermError(f"run {run.id} has already trained {done} of {cfg['training']['epochs']} epochs",
-                          f"pass --epochs N with N > {done} to train it further")
+    total = sum(p.epochs for p in plan_phases(plugin, cfg))
+    if done >= total and status == "completed":
+        raise DltermError(f"run {run.id} has already trained {done} of {total} epochs",
+                          f"pass a larger --epochs to train it further")
     monitor, mode = monitor_for(plugin.task, cfg["training"]["monitor"])
     return Prepared(plugin, run.meta["dataset"], cfg, monitor, mode, run=run)
 
@@ -141,7 +142,7 @@ def train(req: TrainRequest, emitter: Emitter, stop: Any = None) -> dict[str, An
     store = RunStore(req.models_dir if chief else tempfile.mkdtemp(prefix="dlterm-worker-"))
 
     if prep.run is None:
-        with strategy.scope():
+        with strategy.scope(), _models_folder(req.models_dir):
             model = build_model(prep.plugin, bundle.spec, prep.config["hyperparameters"])
             compile_model(model, prep.plugin.task, options, steps)
         run = store.create(prep.plugin.name, {
@@ -173,7 +174,7 @@ def train(req: TrainRequest, emitter: Emitter, stop: Any = None) -> dict[str, An
     emitter.add(file_sink)
     try:
         return _fit(run, model, bundle, prep, steps, history, best, initial_epoch, emitter,
-                    stop or GracefulStop(), resumed=prep.run is not None, replicas=strategy.num_replicas_in_sync)
+                    stop or GracefulStop(), resumed=prep.run is not None, strategy=strategy)
     finally:
         if file_sink in emitter.sinks:
             emitter.sinks.remove(file_sink)
@@ -182,11 +183,39 @@ def train(req: TrainRequest, emitter: Emitter, stop: Any = None) -> dict[str, An
             shutil.rmtree(store.root, ignore_errors=True)
 
 
+@contextlib.contextmanager
+def _models_folder(path: str | None):
+    """Let plugins find earlier runs (``plugin_api.run_model``) in this run's models folder."""
+    from dlterm import plugin_api
+
+    saved = plugin_api._models_dir[0]
+    plugin_api._models_dir[0] = path
+    try:
+        yield
+    finally:
+        plugin_api._models_dir[0] = saved
+
+
+def plan_phases(plugin: Plugin, config: dict[str, dict[str, Any]]) -> list[Any]:
+    """The plugin's training phases, or one phase of ``epochs`` epochs."""
+    from dlterm.plugin_api import Phase
+
+    if plugin.phases is None:
+        return [Phase("train", config["training"]["epochs"])]
+    try:
+        phases = list(plugin.phases(dict(config["hyperparameters"]), dict(config["training"])))
+    except Exception as e:  # noqa: BLE001 - a plugin bug must not look like a dlterm crash
+        raise TrainingFailed(f"plugin '{plugin.name}' phases() failed: {type(e).__name__}: {e}", f"fix {plugin.origin}") from e
+    if not phases or not all(isinstance(p, Phase) and p.epochs >= 0 for p in phases):
+        raise TrainingFailed(f"plugin '{plugin.name}' phases() must return a list of Phase", f"fix {plugin.origin}")
+    return [p for p in phases if p.epochs > 0] or phases[:1]
+
+
 def _fit(run: Run, model: Any, bundle: Any, prep: Prepared, steps: int, history: list[dict[str, float]],
          best: dict[str, Any] | None, initial_epoch: int, emitter: Emitter, stop: Any, resumed: bool,
-         replicas: int = 1) -> dict[str, Any]:
+         strategy: Any = None) -> dict[str, Any]:
     from dlterm.keras_env import keras
-    from dlterm.training.callbacks import RunRecorder, save_model
+    from dlterm.training.callbacks import RunRecorder, TimeBudget, save_model
 
     options = prep.config["training"]
     emitter.emit("run_created", run_dir=str(run.path), plugin=prep.plugin.name, dataset=prep.dataset, resumed=resumed)
@@ -197,7 +226,9 @@ def _fit(run: Run, model: Any, bundle: Any, prep: Prepared, steps: int, history:
     write_text(run.file("summary.txt"), summary_text + "\n")
     write_json(run.file("preprocessing.json"), bundle.preprocessing)
 
-    recorder = RunRecorder(run, emitter, prep.monitor, prep.mode, options["epochs"], steps, history, best, stop)
+    phases = plan_phases(prep.plugin, prep.config)
+    total_epochs = sum(p.epochs for p in phases)
+    recorder = RunRecorder(run, emitter, prep.monitor, prep.mode, total_epochs, steps, history, best, stop)
     callbacks: list[Any] = [recorder]
     early = None
     if options["early_stopping"]:
@@ -207,22 +238,46 @@ def _fit(run: Run, model: Any, bundle: Any, prep: Prepared, steps: int, history:
         callbacks.append(keras.callbacks.ReduceLROnPlateau(
             monitor=prep.monitor, mode=prep.mode, factor=options["plateau_factor"],
             patience=options["plateau_patience"], min_lr=options["min_lr"]))
+    budget = None
+    if options.get("max_minutes"):
+        budget = TimeBudget(options["max_minutes"])
+        callbacks.append(budget)
     if options["tensorboard"]:
         callbacks.append(keras.callbacks.TensorBoard(log_dir=str(run.file("tensorboard")), write_graph=False, profile_batch=0))
 
     emitter.emit("run_start", config=prep.config, params=int(model.count_params()), summary=summary_text,
                  plugin=prep.plugin.name, task=prep.plugin.task, dataset=prep.dataset,
-                 epochs=options["epochs"], initial_epoch=initial_epoch, steps_per_epoch=steps,
+                 epochs=total_epochs, initial_epoch=initial_epoch, steps_per_epoch=steps,
                  monitor=prep.monitor, class_names=list(bundle.spec.class_names or []),
-                 strategy=options.get("strategy", "default"), replicas=replicas)
+                 strategy=options.get("strategy", "default"), replicas=strategy.num_replicas_in_sync,
+                 phases=[{"name": p.name, "epochs": p.epochs} for p in phases])
 
     train_data, fit_kwargs = _training_input(bundle, options)
     stop.model = model
     status, error, hint = "completed", None, None
     try:
         with stop:
-            model.fit(train_data, **fit_kwargs, epochs=options["epochs"], initial_epoch=initial_epoch,
-                      validation_data=(bundle.x_val, bundle.y_val), callbacks=callbacks, verbose=0)
+            start = 0
+            for index, phase in enumerate(phases):
+                end = start + phase.epochs
+                if initial_epoch < end and not (stop.reason or recorder.bad_loss_epoch):
+                    if initial_epoch <= start and (index > 0 or phase.prepare or phase.learning_rate):
+                        _enter_phase(model, phase, prep, options, steps, strategy)
+                    if len(phases) > 1:
+                        recorder.phase = index + 1
+                        emitter.emit("phase", name=phase.name, index=index + 1, of=len(phases), first_epoch=start + 1,
+                                     last_epoch=end, learning_rate=phase.learning_rate or options["learning_rate"])
+                    model.fit(train_data, **fit_kwargs, epochs=end, initial_epoch=max(start, initial_epoch),
+                              validation_data=(bundle.x_val, bundle.y_val), callbacks=callbacks, verbose=0)
+                    if budget is not None and budget.spent_at:
+                        emitter.emit("early_stop", epoch=budget.spent_at, monitor=prep.monitor,
+                                     best=recorder.best.get("value"), phase=phase.name,
+                                     reason=f"time budget of {options['max_minutes']:g} min spent")
+                        break
+                    if early is not None and early.stopped_epoch > 0 and not stop.reason:
+                        emitter.emit("early_stop", epoch=early.stopped_epoch + 1, monitor=prep.monitor,
+                                     best=recorder.best.get("value"), phase=phase.name)
+                start = end
     except KeyboardInterrupt:
         stop.reason = stop.reason or "SIGINT"
     except OSError as e:  # disk full, folder made read-only or removed mid-run
@@ -241,9 +296,8 @@ def _fit(run: Run, model: Any, bundle: Any, prep: Prepared, steps: int, history:
         status = "interrupted"
         emitter.emit("interrupted", epoch=run.meta.get("epochs_completed", 0), reason=stop.reason)
     elif status == "completed":
-        if early is not None and early.stopped_epoch > 0:
-            emitter.emit("early_stop", epoch=early.stopped_epoch + 1, monitor=prep.monitor, best=recorder.best.get("value"))
         save_model(model, run.file("final.keras"))
+        _evaluate(run, bundle, emitter)
     if status == "failed":
         emitter.emit("failed", error=error, hint=hint)
     try:
@@ -258,6 +312,19 @@ def _fit(run: Run, model: Any, bundle: Any, prep: Prepared, steps: int, history:
     return {"run_id": run.id, **summary}
 
 
+def _evaluate(run: Run, bundle: Any, emitter: Emitter) -> None:
+    """Test-split evaluation of the best checkpoint, so every finished run has one.
+    A failure here is reported, never turned into a failed run."""
+    from dlterm.evaluate import evaluate_run
+
+    try:
+        result = evaluate_run(run, "best", bundle)
+    except Exception as e:  # noqa: BLE001 - the trained model is what matters
+        emitter.emit("evaluated", error=f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}")
+        return
+    emitter.emit("evaluated", checkpoint="best", samples=result["samples"], metrics=result["metrics"])
+
+
 def _training_input(bundle: Any, options: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
     """Numpy arrays straight into fit (same path as a plain Keras script), or a tf.data
     pipeline when augmentation needs one."""
@@ -270,6 +337,15 @@ def _training_input(bundle: Any, options: dict[str, Any]) -> tuple[Any, dict[str
     ds = ds.shuffle(len(bundle.y_train), seed=options["seed"], reshuffle_each_iteration=True)
     ds = ds.batch(options["batch_size"]).map(augmenter(options, options["seed"]), num_parallel_calls=tf.data.AUTOTUNE)
     return ds.prefetch(tf.data.AUTOTUNE), {}
+
+
+def _enter_phase(model: Any, phase: Any, prep: Prepared, options: dict[str, Any], steps: int, strategy: Any) -> None:
+    """Prepare the model for a phase (e.g. unfreeze layers) and compile it with a fresh optimizer."""
+    if phase.prepare is not None:
+        phase.prepare(model)
+    phase_options = {**options, "epochs": phase.epochs, "learning_rate": phase.learning_rate or options["learning_rate"]}
+    with strategy.scope():
+        compile_model(model, prep.plugin.task, phase_options, steps)
 
 
 def build_model(plugin: Plugin, spec: Any, hp: dict[str, Any]) -> Any:

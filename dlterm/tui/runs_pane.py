@@ -17,6 +17,7 @@ from textual.message import Message
 from textual.widgets import Button, DataTable, Input, Label, Select, Static
 
 from dlterm.fileio import read_json
+from dlterm.predict import TEXT_TASKS, describe
 from dlterm.runstore import Run, RunStore
 from dlterm.tui.confirm import ConfirmScreen
 from dlterm.tui.widgets.curves import CurveChart
@@ -62,9 +63,9 @@ class RunsPane(Horizontal):
                 yield Select([("onnx", "onnx"), ("tflite", "tflite"), ("all", "all")], value="onnx", allow_blank=False, id="export-format")
                 yield Select([(q, q) for q in ("none", "float16", "dynamic", "int8", "all")], value="none", allow_blank=False, id="export-quantize")
                 yield Button("Export", id="export-button", variant="primary")
-            yield Label("try it: image path(s) or recent values", classes="section")
+            yield Label("try it: image path(s), recent values, a text or a seed text", classes="section")
             with Horizontal(classes="buttons"):
-                yield Input(placeholder="e.g. digit.png  or  112 118 132 129", id="predict-input")
+                yield Input(placeholder="e.g. digit.png  ·  112 118 132 129  ·  a wonderful film", id="predict-input")
                 yield Button("Predict", id="predict-button", variant="primary")
             yield Static("", id="action-output")
 
@@ -147,8 +148,10 @@ class RunsPane(Horizontal):
             quant = str(self.query_one("#export-quantize", Select).value)
             self.run_cli(["export", run.id, "--format", fmt, "--quantize", quant], "exporting")
         elif event.button.id == "predict-button":
-            text = self.query_one("#predict-input", Input).value.split()
-            if text:
+            typed = self.query_one("#predict-input", Input).value.strip()
+            # Text tasks take the line as one text; images and values are separate items.
+            text = [typed] if run.meta.get("task") in TEXT_TASKS else typed.split()
+            if typed:
                 exported = run.file("exports") / "model.onnx"
                 model = str(exported) if exported.is_file() else run.id
                 self.run_cli(["predict", model, *text], "predicting")
@@ -181,9 +184,7 @@ class RunsPane(Horizontal):
             if self.current:
                 self.show_run(self.current)
         else:
-            out.update("\n".join(
-                f"{r['input']}: [b]{r['label']}[/] ({r['confidence']:.1%})" if "label" in r
-                else f"next {r['target']}: [b]{', '.join(f'{v:.6g}' for v in r['forecast'])}[/]" for r in result))
+            out.update("\n".join(describe(r) for r in result))
 
 
 def file_name(path: str) -> str:

@@ -11,12 +11,16 @@ from dlterm.events import Emitter
 
 TINY_IMAGES = {"data.samples": 400}
 TINY_SERIES = {"data.length": 300}
+TINY = {"image-classification": TINY_IMAGES, "sequence-forecasting": TINY_SERIES,
+        "text-classification": {"data.samples": 400}, "sequence-to-sequence": {"data.samples": 400},
+        "text-generation": {"data.length": 12000}}
 
 
 def tiny(plugin: str) -> dict[str, Any]:
+    """Data settings that make a plugin's default dataset small enough for a test."""
     from dlterm.discovery import get_plugin
 
-    return dict(TINY_IMAGES if get_plugin(plugin, []).task == "image-classification" else TINY_SERIES)
+    return dict(TINY[get_plugin(plugin, []).task])
 
 
 class Recorder:

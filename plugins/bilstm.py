@@ -1,0 +1,40 @@
+"""Bidirectional recurrent text classifier (the seed tutorial's sentiment model)."""
+
+from dlterm.plugin_api import Choice, Float, Int
+
+NAME = "bilstm"
+TITLE = "Bidirectional LSTM/GRU text classifier"
+DESCRIPTION = """
+Word embeddings read by one or two bidirectional recurrent layers (LSTM or GRU): one
+pass left to right, one right to left, so each word is seen with what comes before and
+after it ("not good" vs "good"). Then a dense head and a softmax over the classes.
+Tokenisation and the vocabulary stay outside the model, so an exported model takes token
+ids and a device tokenises in pure Python. For sentiment and other text labels.
+"""
+TASK = "text-classification"
+DEFAULT_DATASET = "phrases"
+HYPERPARAMETERS = [
+    Choice("cell", "lstm", ("lstm", "gru"), help="recurrent cell of both directions"),
+    Int("embedding_dim", 64, min=2, max=1024, help="size of each word vector"),
+    Int("units", 64, min=1, max=2048, help="units of each direction of each recurrent layer"),
+    Int("layers", 1, min=1, max=2, help="stacked bidirectional layers"),
+    Int("dense_units", 32, min=0, max=4096, help="hidden dense layer before the output (0 = none)"),
+    Float("dropout", 0.3, min=0.0, max=0.9, help="dropout after the embeddings and the recurrent layers"),
+]
+TRAINING_DEFAULTS = {"epochs": 8, "batch_size": 32}
+
+
+def build(spec, hp):
+    from dlterm.keras_env import keras, layers
+
+    cell = layers.LSTM if hp["cell"] == "lstm" else layers.GRU
+    inputs = keras.Input(shape=spec.input_shape, dtype="int32", name=spec.inputs[0].name)
+    x = layers.Embedding(spec.extra["vocabulary_size"], hp["embedding_dim"], name="embedding")(inputs)
+    x = layers.Dropout(hp["dropout"])(x)
+    for i in range(hp["layers"]):
+        x = layers.Bidirectional(cell(hp["units"], return_sequences=i < hp["layers"] - 1))(x)
+        x = layers.Dropout(hp["dropout"])(x)
+    if hp["dense_units"]:
+        x = layers.Dense(hp["dense_units"], activation="relu")(x)
+    outputs = layers.Dense(spec.num_classes, activation="softmax", name="probabilities")(x)
+    return keras.Model(inputs, outputs, name="bilstm")

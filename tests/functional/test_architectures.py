@@ -1,0 +1,123 @@
+"""The text, seq2seq, char-generation and transfer-learning plugins learn on their
+offline default data in seconds, and save what prediction needs with the run."""
+
+import json
+
+import numpy as np
+import pytest
+
+from dlterm.runstore import RunStore
+from tests.conftest import run_cli
+
+pytestmark = pytest.mark.slow
+
+
+def evaluated(rec):
+    (event,) = rec.of("evaluated")
+    return event["metrics"]
+
+
+def run_of(summary):
+    return RunStore(summary["run_dir"].rsplit("/", 1)[0]).get(summary["run_id"])
+
+
+def test_bilstm_learns_sentiment_with_negation(trainer):
+    summary, rec = trainer("bilstm", overrides={"data.samples": 1500, "units": 16, "epochs": 6})
+    assert summary["status"] == "completed"
+    assert evaluated(rec)["accuracy"] > 0.75  # chance is 0.5; 'not' and 'but' decide many labels
+    prep = json.loads(run_of(summary).file("preprocessing.json").read_text())
+    assert prep["tokens"] == "words" and prep["vocabulary"][:2] == ["<pad>", "<unk>"] and "not" in prep["vocabulary"]
+    assert prep["max_length"] == 20 and prep["class_names"] == ["negative", "positive"]
+
+
+def test_seq2seq_beats_the_positional_baseline_on_dates(trainer):
+    summary, rec = trainer("seq2seq", overrides={"data.samples": 2500, "units": 64, "epochs": 8})
+    metrics = evaluated(rec)
+    assert metrics["char_accuracy"] > metrics["baseline_char_accuracy"] + 0.05
+    run = run_of(summary)
+    evaluation = json.loads(run.file("evaluation.json").read_text())
+    assert len(evaluation["examples"]) == 8 and all(len(e["target"]) == 10 for e in evaluation["examples"])
+    prep = json.loads(run.file("preprocessing.json").read_text())
+    assert (prep["start_token"], prep["end_token"]) == (1, 2) and prep["target_vocabulary"][:3] == ["<pad>", "<s>", "</s>"]
+    assert prep["target_length"] == 11 and set("0123456789-") <= set(prep["target_vocabulary"])
+
+
+def test_charlstm_beats_the_unigram_baseline(trainer):
+    summary, rec = trainer("charlstm", overrides={"data.length": 30000, "data.stride": 1, "units": 64, "layers": 1,
+                                                  "epochs": 3})
+    metrics = evaluated(rec)
+    assert metrics["bits_per_char"] < metrics["unigram_bits_per_char"] - 0.3
+    evaluation = json.loads(run_of(summary).file("evaluation.json").read_text())
+    vocabulary = set(json.loads(run_of(summary).file("preprocessing.json").read_text())["vocabulary"])
+    assert len(evaluation["sample"]["text"]) == 300 and set(evaluation["sample"]["text"]) <= vocabulary
+
+
+@pytest.fixture(scope="module")
+def mobilenet_base(tmp_path_factory):
+    """A mobilenet trained from scratch on shapes (one phase): the base for transfer tests."""
+    from dlterm.events import Emitter
+    from dlterm.training.trainer import TrainRequest, train
+    from tests.functional.conftest import Recorder
+
+    root = tmp_path_factory.mktemp("mobilenet") / "models"
+    rec = Recorder()
+    summary = train(TrainRequest(plugin="mobilenet", models_dir=str(root), overrides={
+        "data.samples": 1000, "input_size": 48, "epochs": 8}), Emitter([rec]))
+    return root, summary, rec
+
+
+def test_mobilenet_from_scratch_beats_chance(mobilenet_base):
+    _, summary, rec = mobilenet_base
+    assert summary["status"] == "completed" and not rec.of("phase")  # weights none: one phase
+    assert evaluated(rec)["accuracy"] > 0.4  # four shapes: chance is 0.25
+
+
+def test_mobilenet_transfer_trains_head_then_fine_tunes(mobilenet_base):
+    from dlterm.events import Emitter
+    from dlterm.training.trainer import TrainRequest, load_model, train
+    from tests.functional.conftest import Recorder
+
+    root, base_summary, _ = mobilenet_base
+    rec = Recorder()
+    summary = train(TrainRequest(plugin="mobilenet", models_dir=str(root), overrides={
+        "data.samples": 400, "input_size": 48, "epochs": 2, "weights": f"run:{base_summary['run_id']}",
+        "fine_tune_epochs": 2, "fine_tune_layers": 10, "fine_tune_lr": 1e-5, "early_stopping": False}), Emitter([rec]))
+    assert summary["status"] == "completed" and summary["epochs_completed"] == 4
+    phases = rec.of("phase")
+    assert [(p["name"], p["first_epoch"], p["last_epoch"]) for p in phases] == [("head", 1, 2), ("fine-tune", 3, 4)]
+    history = run_of(summary).history()
+    assert [row["phase"] for row in history] == [1, 1, 2, 2]
+    assert history[0]["lr"] == pytest.approx(1e-3) and history[-1]["lr"] == pytest.approx(1e-5)
+    # The transferred base starts from the earlier run's weights, and phase 2 unfroze its top only.
+    source = load_model(run_of(base_summary).file("best.keras"), compile=False).get_layer("mobilenetv2_base")
+    base = load_model(run_of(summary).file("last.keras"), compile=False).get_layer("mobilenetv2_base")
+    trainable = [layer.trainable for layer in base.layers if layer.weights]
+    assert not any(trainable[:-10]) and any(trainable[-10:])
+    first_conv = source.layers[1].get_weights()[0]
+    assert np.allclose(base.layers[1].get_weights()[0], first_conv)  # a frozen layer keeps what it was given
+
+
+def test_imagenet_weights_offline_is_one_clear_line(env, tmp_path):
+    result = run_cli(["train", "mobilenet", "--weights", "imagenet", "--set", "data.samples=60"], env)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    (line,) = result.stderr.strip().splitlines()
+    assert "ImageNet weights" in line and "--weights" in line
+    assert not (tmp_path / "models").exists() or not any((tmp_path / "models").iterdir())
+
+
+def test_user_text_pairs_and_corpus_files(env, shared_datasets, tmp_path):
+    """The real files of ../shared/datasets read through --data, as a user would."""
+    pairs = tmp_path / "fra.tsv"
+    pairs.write_text("".join(shared_datasets.joinpath("fra.txt").read_text(encoding="utf-8").splitlines(True)[:400]),
+                     encoding="utf-8")
+    cases = [("bilstm", shared_datasets / "IMDB_Dataset_first1380.csv", ["--set", "data.max_length=40"], {"train": 966}),
+             ("bilstm", shared_datasets / "sentiment_labelled_sentences" / "yelp_labelled.txt", [], {"train": 700}),
+             ("seq2seq", pairs, ["--set", "units=16"], {"train": 280}),
+             ("charlstm", shared_datasets / "tinyshakespeare_input.txt", ["--set", "data.length=20000", "--set", "units=16"], {})]
+    for plugin, path, extra, sizes in cases:
+        result = run_cli(["train", plugin, "--data", str(path), "--epochs", "1", "--json", *extra], env)
+        assert result.returncode == 0, result.stderr
+        events = [json.loads(line) for line in result.stdout.splitlines()]
+        loaded = next(e for e in events if e["event"] == "data_loaded")
+        assert loaded["sizes"]["train"] == sizes.get("train", loaded["sizes"]["train"]) > 0
+        assert events[-1]["status"] == "completed" and any(e["event"] == "evaluated" and "metrics" in e for e in events)
