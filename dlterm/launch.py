@@ -99,9 +99,14 @@ def launch_local(train_args: list[str], workers: int, as_json: bool, console: An
         return 130
     failed.set()
     bad = [i for i, p in enumerate(procs[1:], start=1) if p.returncode not in (0, None)]
+    # A worker that fails first (bad input is seen by every worker) gets the chief killed:
+    # then the worker's code and message stand for the launch.
+    chief_killed = code < 0 and bool(bad)
+    if chief_killed:
+        code = procs[bad[0]].returncode if procs[bad[0]].returncode > 0 else 1
     if bad and code == 0:
         code = 1
-    if bad and code != 2:  # bad input: the chief already said what is wrong
+    if bad and (code != 2 or chief_killed):  # bad input: a live chief already said what is wrong
         first = bad[0]
         err = (logs / f"worker-{first}.err").read_text(errors="replace").strip().splitlines()
         reason = next((line for line in reversed(err) if line.strip()), f"exit code {procs[first].returncode}")

@@ -113,7 +113,9 @@ def describe(result: dict[str, Any]) -> str:
 
     result = {k: escape(v) if isinstance(v, str) else v for k, v in result.items()}
     if "label" in result:
-        text = result["input"] if len(result["input"]) <= 60 else result["input"][:57] + "..."
+        # A long text is shortened; an image path is kept whole (its end names the file).
+        long_text = len(result["input"]) > 60 and not Path(result["input"]).is_file()
+        text = result["input"][:57] + "..." if long_text else result["input"]
         return f"{text}: [b]{result['label']}[/] ({result['confidence']:.1%})"
     if "forecast" in result:
         return f"next {result['target']} (after {result['last']:.6g}): [b]{', '.join(f'{v:.6g}' for v in result['forecast'])}[/]"

@@ -383,8 +383,8 @@ def exports_table(results: list[dict[str, Any]]) -> Table:
 
 
 def _metric_worse(res: dict[str, Any]) -> bool:
-    """A quantized export that loses more than 1 point of accuracy or 10% of RMSE."""
-    if res["metric"] == "accuracy":
+    """A quantized export that loses more than 1 point of accuracy or 10% of an error (RMSE, bits/char)."""
+    if res["metric"] in ("accuracy", "char_accuracy"):
         return res["keras_metric"] - res["export_metric"] > 0.01
     return res["export_metric"] > 1.1 * res["keras_metric"]
 

@@ -43,6 +43,11 @@ def world(tmp_path_factory):
     (files / "short.csv").write_text("v\n" + "\n".join(str(i) for i in range(10)) + "\n")
     (files / "binary.csv").write_bytes(bytes(range(256)) * 4)
     (files / "notes.txt").write_text("not an image")
+    (files / "empty.txt").write_text("")
+    (files / "binary.txt").write_bytes(b"\x00\x01\x02" * 100)
+    (files / "onelabel.csv").write_text("text,label\n" + "".join(f"line {i},good\n" for i in range(20)))
+    (files / "nopairs.tsv").write_text("just one column\nand another line\n")
+    (files / "tiny.txt").write_text("To be, or not to be.")
     (files / "bad.toml").write_text("[training\nepochs = 3\n")
     (files / "unknown.toml").write_text("colour = 'red'\n")
     (files / "table.toml").write_text("training = 3\n")
@@ -128,13 +133,28 @@ CASES = [
     (["train", "lstm", "--data", F + "/short.csv", "--window", "12"], 2, "too short for a window of 12"),
     (["train", "lstm", "--data", F + "/short.csv", "--column", "price"], 2, "has no column 'price'"),
     (["train", "lstm", "--data", F + "/binary.csv"], 2, "not a readable text CSV"),
-    (["train", "lstm", "--data", F + "/missing.csv"], 2, "CSV file not found"),
+    (["train", "lstm", "--data", F + "/missing.csv"], 2, "--data path not found"),
     # image folders
     (["train", "cnn", "--data", F + "/empty_folder"], 2, "no images found"),
     (["train", "cnn", "--data", F + "/one_class"], 2, "has only one class (a)"),
     (["train", "cnn", "--data", F + "/corrupt"], 2, "has only 0 readable images"),
     (["train", "cnn", "--data", F + "/nowhere"], 2, "--data path not found"),
-    (["train", "lstm", "--data", F + "/one_class"], 2, "is for image-classification"),
+    (["train", "lstm", "--data", F + "/one_class"], 2, "is a folder, not a CSV file"),
+    # text, pairs and corpus files
+    (["train", "bilstm", "--data", F + "/empty.txt"], 2, "has no rows"),
+    (["train", "bilstm", "--data", F + "/binary.txt"], 2, "is a binary file, not text"),
+    (["train", "bilstm", "--data", F + "/onelabel.csv"], 2, "has only one label (good)"),
+    (["train", "bilstm", "--data", F + "/onelabel.csv", "--set", "data.text_column=review"], 2, "has no column 'review'"),
+    (["train", "bilstm", "--data", F + "/notes.txt"], 2, "cannot tell which column is the text"),
+    (["train", "seq2seq", "--data", F + "/nopairs.tsv"], 2, "has no source<TAB>target pairs"),
+    (["train", "seq2seq", "--data", F + "/binary.txt"], 2, "is a binary file, not text"),
+    (["train", "charlstm", "--data", F + "/empty.txt"], 2, "is empty"),
+    (["train", "charlstm", "--data", F + "/tiny.txt"], 2, "too short for windows of 40"),
+    (["train", "charlstm", "--data", F + "/tiny.txt", "--augment"], 2, "augmentation is for images"),
+    # transfer learning
+    (["train", "mobilenet", "--weights", "nope.h5", "--set", "data.samples=60"], 2, "weights file not found: nope.h5"),
+    (["train", "mobilenet", "--weights", "run:nosuch", "--set", "data.samples=60"], 2, "unknown run 'nosuch'"),
+    (["train", "mobilenet", "--weights", "run:{lstm}", "--set", "data.samples=60"], 2, "has no MobileNetV2 base"),
     # runs
     (["show", "nosuch"], 2, "unknown run 'nosuch'"),
     (["show", "../../etc"], 2, "not a valid run id"),
@@ -160,6 +180,7 @@ CASES = [
     (["predict", "{lstm}", "up", "down"], 2, "must be numbers"),
     (["predict", "{lstm}", "1", "2", "3"], 2, "need at least 12 recent values"),
     (["predict", "{lstm}", *["1"] * 12, "--steps", "0"], 2, "Invalid value for '--steps'"),
+    (["predict", "{lstm}", *["1"] * 12, "--temperature", "-1"], 2, "Invalid value for '--temperature'"),
     # plugin bugs
     (["train", "raises", "--set", "data.samples=100"], 1, "failed to build its model: ValueError: no good"),
     (["train", "wrongshape", "--set", "data.samples=100"], 1, "output shape (None, 3), but the data needs (None, 4)"),

@@ -99,7 +99,7 @@ def test_ctrl_c_stops_after_the_batch_and_leaves_a_resumable_run(env):
     (["train", "cnn", "--epochs", "0"], "below the minimum 1"),
     (["train", "cnn", "--optimizer", "lion"], "not one of adam"),
     (["train", "cnn", "--config", "missing.toml"], "config file not found"),
-    (["train", "lstm", "--data", "missing.csv"], "CSV file not found"),
+    (["train", "lstm", "--data", "missing.csv"], "--data path not found"),
     (["train", "cnn", "--data", "missing_folder"], "--data path not found"),
     (["train", "cnn", "--resume", "nosuch"], "unknown run 'nosuch'"),
     (["show", "../../etc"], "not a valid run id"),

@@ -46,6 +46,8 @@ def test_pick_cnn_change_epochs_train_stop_and_quit(tmp_path):
     tmux = Tmux(f"dlterm-smoke-{int(time.time())}", f"{sys.executable} -m dlterm", env)
     try:
         tmux.wait_for(r"Plugins.*Training.*Runs")
+        tmux.wait_for(r"bilstm")  # the plugin table lists plugins alphabetically: bilstm, charlstm, cnn
+        tmux.keys("Down", "Down")
         tmux.wait_for(r"Convolutional network")  # the plugin's details and form are mounting
         time.sleep(2)  # a cold start (first run after install) mounts the forms later
         for _ in range(9):  # table -> detail, dataset, 6 hyperparameters -> epochs
