@@ -121,3 +121,28 @@ def test_user_text_pairs_and_corpus_files(env, shared_datasets, tmp_path):
         loaded = next(e for e in events if e["event"] == "data_loaded")
         assert loaded["sizes"]["train"] == sizes.get("train", loaded["sizes"]["train"]) > 0
         assert events[-1]["status"] == "completed" and any(e["event"] == "evaluated" and "metrics" in e for e in events)
+
+
+def test_a_phased_run_stopped_at_the_phase_boundary_resumes_into_fine_tuning(mobilenet_base):
+    """Stop right after the head phase; the resumed run must unfreeze and lower the rate."""
+    from dlterm.events import Emitter
+    from dlterm.training.callbacks import GracefulStop
+    from dlterm.training.trainer import TrainRequest, train
+
+    root, base_summary, _ = mobilenet_base
+    stop = GracefulStop()
+
+    def stop_after_head(event):
+        if event["event"] == "epoch_end" and event["epoch"] == 2:
+            stop.request("test")
+
+    overrides = {"data.samples": 300, "input_size": 48, "epochs": 2, "weights": f"run:{base_summary['run_id']}",
+                 "fine_tune_epochs": 2, "fine_tune_lr": 1e-5, "early_stopping": False}
+    first = train(TrainRequest(plugin="mobilenet", models_dir=str(root), overrides=overrides), Emitter([stop_after_head]), stop)
+    assert first["status"] == "interrupted" and first["epochs_completed"] == 2
+    rec_events = []
+    resumed = train(TrainRequest(resume=first["run_id"], models_dir=str(root)), Emitter([rec_events.append]))
+    assert resumed["status"] == "completed" and resumed["epochs_completed"] == 4
+    assert [e["name"] for e in rec_events if e["event"] == "phase"] == ["fine-tune"]
+    history = run_of(resumed).history()
+    assert [(row["phase"], round(row["lr"], 8)) for row in history] == [(1, 1e-3), (1, 1e-3), (2, 1e-5), (2, 1e-5)]
