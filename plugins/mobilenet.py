@@ -1,6 +1,6 @@
 """MobileNetV2 transfer learning: a pretrained base, a new head, then fine-tuning."""
 
-from dlterm.plugin_api import Choice, Float, HyperParameter, Int, Phase
+from dlterm.plugin_api import Bool, Choice, Float, HyperParameter, Int, Phase
 
 NAME = "mobilenet"
 TITLE = "MobileNetV2 transfer learning"
@@ -26,6 +26,8 @@ HYPERPARAMETERS = [
     Int("fine_tune_epochs", 3, min=0, max=10_000, help="epochs of phase 2 (0 = no fine-tuning)"),
     Int("fine_tune_layers", 30, min=1, max=1000, help="phase 2 unfreezes this many of the base's last layers"),
     Float("fine_tune_lr", 1e-5, min=1e-9, max=1.0, help="learning rate of phase 2 (the seed uses 1e-5)"),
+    Bool("adapt_batchnorm", False, help="phase 2 also trains BatchNorm (statistics and scales): for a base "
+                                        "pretrained on very different images"),
 ]
 TRAINING_DEFAULTS = {"epochs": 5, "batch_size": 32}
 BASE = "mobilenetv2_base"
@@ -36,16 +38,18 @@ def phases(hp, training):
         return [Phase("train", training["epochs"])]
     return [Phase("head", training["epochs"]),
             Phase("fine-tune", hp["fine_tune_epochs"], learning_rate=hp["fine_tune_lr"],
-                  prepare=lambda model: unfreeze_top(model, hp["fine_tune_layers"]))]
+                  prepare=lambda model: unfreeze_top(model, hp["fine_tune_layers"], hp["adapt_batchnorm"]))]
 
 
-def unfreeze_top(model, count):
-    """Make the base trainable from its last ``count`` layers on; BatchNorm layers stay frozen
-    (their statistics come from the pretraining data and small batches would spoil them)."""
+def unfreeze_top(model, count, batchnorm=False):
+    """Make the base trainable from its last ``count`` layers on. BatchNorm layers stay
+    frozen unless ``batchnorm``: their statistics come from the pretraining data, right for
+    similar images (ImageNet -> photos), wrong for very different ones (digits -> photos)."""
     base = model.get_layer(BASE)
     base.trainable = True
     for i, layer in enumerate(base.layers):
-        layer.trainable = i >= len(base.layers) - count and layer.__class__.__name__ != "BatchNormalization"
+        is_bn = layer.__class__.__name__ == "BatchNormalization"
+        layer.trainable = i >= len(base.layers) - count and (batchnorm or not is_bn)
 
 
 def build(spec, hp):
@@ -62,7 +66,7 @@ def build(spec, hp):
     base = _base(hp, size)
     # A pretrained base keeps BatchNorm in inference mode, also once unfrozen (Keras's
     # fine-tuning guide); a base trained from scratch needs its batch statistics.
-    x = base(x, training=False) if hp["weights"] != "none" else base(x)
+    x = base(x, training=False) if hp["weights"] != "none" and not hp["adapt_batchnorm"] else base(x)
     x = layers.GlobalAveragePooling2D()(x)
     if hp["dense_units"]:
         x = layers.Dense(hp["dense_units"], activation="relu")(x)

@@ -4,7 +4,7 @@ import asyncio
 import time
 
 import pytest
-from textual.widgets import DataTable, Input, TabbedContent
+from textual.widgets import DataTable, Input, Static, TabbedContent
 
 from dlterm.runstore import RunStore
 from dlterm.tui.app import DltermApp
@@ -123,3 +123,25 @@ def test_resume_export_and_predict_from_the_runs_tab(tmp_path):
     run = asyncio.run(scenario())
     assert run.meta["epochs_completed"] == 6
     assert (run.path / "exports" / "model.onnx").is_file()
+
+
+def test_train_a_text_model_and_try_a_typed_sentence(tmp_path):
+    """A bilstm trained from the form; the Runs tab classifies a typed sentence as one text."""
+
+    async def scenario():
+        app = DltermApp(str(tmp_path / "models"), [])
+        async with app.run_test(size=(120, 40)) as pilot:
+            await train_from_form(app, pilot, "bilstm", 2, "data.samples=300 units=4 embedding_dim=4")
+            pane = app.query_one(TrainingPane)
+            await wait_for(pilot, lambda: pane.shown and pane.shown.status == "completed")
+            await pilot.press("r")
+            runs = app.query_one(RunsPane)
+            await wait_for(pilot, lambda: runs.runs and runs.runs[0].status == "completed")
+            app.query_one("#predict-input", Input).value = "the plot was not good at all"
+            app.query_one("#predict-button").press()
+            output = app.query_one("#action-output", Static)
+            await wait_for(pilot, lambda: "the plot was not good at all:" in str(output.render()), timeout=90)
+            return str(output.render())
+
+    text = asyncio.run(scenario())
+    assert "positive" in text or "negative" in text
