@@ -6,10 +6,14 @@
   Quantization: none, float16, dynamic (dynamic-range), int8 (calibrated on the run's own
   training data). Metadata beside the file as ``<file>.json``.
 
-Each export is written to a temporary file, checked (``onnx.checker`` for ONNX), run on
-validation samples next to the Keras model and, for float32 exports, refused if any
-output differs by more than 1e-4. Quantized exports report the change of the task metric
-on the test split instead. Results are recorded in the run's ``exports.json``.
+A plugin with an ``inference_parts`` hook (seq2seq: encoder + one decoder step) exports
+one file per part, ``model.<part>.<format>``; each file's metadata names all the parts.
+
+Each export is written to temporary files, checked (``onnx.checker`` for ONNX), and each
+part is run on exactly the inputs its Keras twin saw on validation samples (recorded
+while the Keras predictor ran, decoder steps included). A float32 export is refused if
+any output differs by more than 1e-4. Every export also reports the task metric on the
+test split next to Keras's. Results are recorded in the run's ``exports.json``.
 """
 
 from __future__ import annotations
@@ -229,7 +233,8 @@ def _to_tflite(model: Any, path: Path, quantize: str, calibration: list[tuple[di
     if quantize != "int8":
         path.write_bytes(_convert(model, quantize, None, int8_only=False))
         return
-    attempts = [(unrolled(model), True), (unrolled(model), False), (model, False)]
+    unrolled_model = unrolled(model)
+    attempts = [(unrolled_model, True), (unrolled_model, False), (model, False)]
     last_error: Exception | None = None
     for candidate, int8_only in attempts:
         try:

@@ -9,6 +9,7 @@ interrupted (Ctrl+C/SIGTERM/stop request: resumable) or failed (NaN loss, crash)
 from __future__ import annotations
 
 import contextlib
+import itertools
 import math
 import os
 import shutil
@@ -257,27 +258,27 @@ def _fit(run: Run, model: Any, bundle: Any, prep: Prepared, steps: int, history:
     status, error, hint = "completed", None, None
     try:
         with stop:
-            start = 0
-            for index, phase in enumerate(phases):
-                end = start + phase.epochs
-                if initial_epoch < end and not (stop.reason or recorder.bad_loss_epoch):
-                    if initial_epoch <= start and (index > 0 or phase.prepare or phase.learning_rate):
-                        _enter_phase(model, phase, prep, options, steps, strategy)
-                    if len(phases) > 1:
-                        recorder.phase = index + 1
-                        emitter.emit("phase", name=phase.name, index=index + 1, of=len(phases), first_epoch=start + 1,
-                                     last_epoch=end, learning_rate=phase.learning_rate or options["learning_rate"])
-                    model.fit(train_data, **fit_kwargs, epochs=end, initial_epoch=max(start, initial_epoch),
-                              validation_data=(bundle.x_val, bundle.y_val), callbacks=callbacks, verbose=0)
-                    if budget is not None and budget.spent_at:
-                        emitter.emit("early_stop", epoch=budget.spent_at, monitor=prep.monitor,
-                                     best=recorder.best.get("value"), phase=phase.name,
-                                     reason=f"time budget of {options['max_minutes']:g} min spent")
-                        break
-                    if early is not None and early.stopped_epoch > 0 and not stop.reason:
-                        emitter.emit("early_stop", epoch=early.stopped_epoch + 1, monitor=prep.monitor,
-                                     best=recorder.best.get("value"), phase=phase.name)
-                start = end
+            for index, (phase, end) in enumerate(zip(phases, itertools.accumulate(p.epochs for p in phases))):
+                start = end - phase.epochs
+                if initial_epoch >= end:  # finished before this run was resumed
+                    continue
+                if stop.reason or recorder.bad_loss_epoch:
+                    break
+                if initial_epoch <= start and (index > 0 or phase.prepare or phase.learning_rate):
+                    _enter_phase(model, phase, prep, options, steps, strategy)
+                if len(phases) > 1:
+                    recorder.phase = index + 1
+                    emitter.emit("phase", name=phase.name, index=index + 1, of=len(phases), first_epoch=start + 1,
+                                 last_epoch=end, learning_rate=phase.learning_rate or options["learning_rate"])
+                model.fit(train_data, **fit_kwargs, epochs=end, initial_epoch=max(start, initial_epoch),
+                          validation_data=(bundle.x_val, bundle.y_val), callbacks=callbacks, verbose=0)
+                if budget is not None and budget.spent_at:
+                    emitter.emit("early_stop", epoch=budget.spent_at, monitor=prep.monitor, best=recorder.best.get("value"),
+                                 phase=phase.name, reason=f"time budget of {options['max_minutes']:g} min spent")
+                    break
+                if early is not None and early.stopped_epoch > 0 and not stop.reason:
+                    emitter.emit("early_stop", epoch=early.stopped_epoch + 1, monitor=prep.monitor,
+                                 best=recorder.best.get("value"), phase=phase.name)
     except KeyboardInterrupt:
         stop.reason = stop.reason or "SIGINT"
     except OSError as e:  # disk full, folder made read-only or removed mid-run

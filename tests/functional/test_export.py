@@ -1,6 +1,7 @@
 """Export every builtin plugin, verify it, and predict without TensorFlow."""
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -176,3 +177,16 @@ def test_truncated_and_foreign_model_files(env, tmp_path, runs):
     for path, message in [(bad, "not a usable ONNX model"), (foreign, "not a usable TFLite model")]:
         result = run_cli(["predict", str(path), "x.png"], env)
         assert result.returncode == 2 and message in result.stderr
+
+
+def test_bench_times_a_whole_greedy_decoding_per_call(runs, env):
+    root, ids = runs
+    env["DLTERM_HOME"] = str(root)
+    result = run_cli(["bench", ids["seq2seq"], "--repeats", "5", "--json"], env)
+    assert result.returncode == 0, result.stderr
+    rows = {r["variant"]: r for r in json.loads(result.stdout)}
+    assert len(rows) == 6 and all(r["status"] == "ok" and r["metric"] == "char_accuracy" for r in rows.values())
+    # Two files per variant (encoder + decoder step), counted together.
+    exports = {(r["format"], r["quantize"]): r for r in json.loads((root / ids["seq2seq"] / "exports.json").read_text())}
+    assert all(len(r["files"]) == 2 and r["size_bytes"] == sum(os.path.getsize(f) for f in r["files"]) for r in exports.values())
+    assert rows["onnx (fp32)"]["metric_value"] == pytest.approx(rows["keras (tf.function)"]["metric_value"], abs=1e-6)
