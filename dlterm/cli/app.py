@@ -111,7 +111,7 @@ def plugins_show(name: str, as_json: JsonFlag = False, plugin_dir: PluginDirs = 
     for h in p.hyperparameters:
         table.add_row(h.name, h.type, str(h.default), h.describe_range(), h.help)
     console.print(table)
-    table = Table("option", "default", "allowed", "help", title="\ntraining options (flags, --set or [training] in --config)", title_justify="left", box=None)
+    table = Table("option", "default", "allowed", "help", title="\ntraining options (flags, --set or \\[training] in --config)", title_justify="left", box=None)
     for o in TRAINING_OPTIONS:
         default = p.training_defaults.get(o.name, o.default)
         table.add_row(o.name, str(default), o.describe_range(), o.help)
@@ -149,7 +149,7 @@ def datasets_list(as_json: JsonFlag = False) -> None:
     for d in DATASETS.values():
         table.add_row(d.name, d.task, d.source + (" (needs --data)" if d.needs_path else ""), d.title)
     console.print(table)
-    console.print("\nsettings: data.NAME=VALUE with --set, or a [data] table in --config; details with --json")
+    console.print("\nsettings: data.NAME=VALUE with --set, or a \\[data] table in --config; details with --json")
 
 
 # -- train -----------------------------------------------------------------------------
