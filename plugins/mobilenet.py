@@ -12,8 +12,9 @@ only the head trains; (2) the last `fine_tune_layers` layers of the base are unf
 trained with a much lower learning rate. `weights`: imagenet (the Keras loader and
 cache), a weights file, `run:RUN_ID` (the base of an earlier dlterm mobilenet run: pretrain
 on a large dataset of your domain, transfer to a small one) or none (train everything
-from scratch in one phase). Images of any size or channel count are resized inside the
-model and scaled to [-1, 1] as MobileNetV2 expects.
+from scratch in one phase). A base from very different images (digits -> photos) transfers
+better with `adapt_batchnorm` and more layers unfrozen. Images of any size or channel
+count are resized inside the model and scaled to [-1, 1] as MobileNetV2 expects.
 """
 TASK = "image-classification"
 DEFAULT_DATASET = "shapes"
