@@ -61,8 +61,12 @@ class DltermApp(App[None]):
         yield SystemCommand("Train", "Train the selected plugin with the form's settings", self.action_train)
         yield SystemCommand("Stop training", "Stop the watched run after its current batch", self.action_stop)
 
+    TAB_FOCUS = {"plugins": "#plugin-table", "training": "#epoch-table", "runs": "#runs-table"}
+
     def action_tab(self, tab: str) -> None:
         self.query_one("#tabs", TabbedContent).active = tab
+        # Focus moves into the new tab: TabbedContent brings back the tab holding the focus.
+        self.set_focus(self.query_one(self.TAB_FOCUS[tab]))
         if tab == "runs":
             self.query_one(RunsPane).reload()
 

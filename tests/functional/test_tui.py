@@ -145,3 +145,21 @@ def test_train_a_text_model_and_try_a_typed_sentence(tmp_path):
 
     text = asyncio.run(scenario())
     assert "positive" in text or "negative" in text
+
+
+def test_tab_keys_switch_tabs_from_the_plugin_table(tmp_path):
+    """p, t and r work wherever the focus starts (the plugin table has it at start-up)."""
+
+    async def scenario():
+        app = DltermApp(str(tmp_path / "models"), [])
+        seen = []
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.pause()
+            assert app.focused.id == "plugin-table"
+            for key in ("r", "t", "p", "r"):
+                await pilot.press(key)
+                await pilot.pause()
+                seen.append(app.query_one(TabbedContent).active)
+        return seen
+
+    assert asyncio.run(scenario()) == ["runs", "training", "plugins", "runs"]
