@@ -2,8 +2,9 @@
 
     python bench/kill_stress.py [--kills 20] [--seed 0]
 
-Each round starts `dlterm train`, kills it after a random delay (start-up, mid-epoch or
-while a checkpoint is written), then checks: `dlterm runs` reads the store, the run shows
+Each round starts `dlterm train`, kills it after a random delay within the time one
+uninterrupted run takes here (start-up, mid-epoch, while a checkpoint or the final
+evaluation is written), then checks: `dlterm runs` reads the store, the run shows
 as interrupted, its last checkpoint loads (`evaluate --checkpoint last`), and
 `train --resume` finishes it. Rounds killed before the first epoch must say there is
 nothing to resume.
@@ -39,8 +40,13 @@ def main() -> None:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         env = dict(os.environ, DLTERM_HOME=str(Path(tmp) / "models"))
+        # Kill moments spread over one uninterrupted run's duration on this machine now
+        # (a fixed range would mostly kill finished runs on a fast, idle machine).
+        t0 = time.perf_counter()
+        assert cli(TRAIN, env).returncode == 0
+        full = time.perf_counter() - t0
         for i in range(args.kills):
-            delay = rng.uniform(1.0, 14.0)
+            delay = rng.uniform(1.0, 0.95 * full)
             before = {r["id"] for r in json.loads(cli(["runs", "--json"], env).stdout or "[]")}
             proc = subprocess.Popen([sys.executable, "-m", "dlterm", *TRAIN], env=env,
                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -79,7 +85,7 @@ def main() -> None:
     outcomes = {}
     for r in rows:
         outcomes[r["outcome"]] = outcomes.get(r["outcome"], 0) + 1
-    save("kill_stress", {"kills": args.kills, "outcomes": outcomes, "rounds": rows})
+    save("kill_stress", {"kills": args.kills, "uninterrupted_run_seconds": round(full, 1), "outcomes": outcomes, "rounds": rows})
 
 
 if __name__ == "__main__":
