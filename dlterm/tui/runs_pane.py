@@ -148,13 +148,22 @@ class RunsPane(Horizontal):
             quant = str(self.query_one("#export-quantize", Select).value)
             self.run_cli(["export", run.id, "--format", fmt, "--quantize", quant], "exporting")
         elif event.button.id == "predict-button":
-            typed = self.query_one("#predict-input", Input).value.strip()
-            # Text tasks take the line as one text; images and values are separate items.
-            text = [typed] if run.meta.get("task") in TEXT_TASKS else typed.split()
-            if typed:
-                exported = run.file("exports") / "model.onnx"
-                model = str(exported) if exported.is_file() else run.id
-                self.run_cli(["predict", model, *text], "predicting")
+            self.predict(run)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        """Enter in the prediction field predicts, like the button."""
+        if event.input.id == "predict-input" and self.current is not None:
+            event.stop()
+            self.predict(self.current)
+
+    def predict(self, run: Run) -> None:
+        typed = self.query_one("#predict-input", Input).value.strip()
+        # Text tasks take the line as one text; images and values are separate items.
+        text = [typed] if run.meta.get("task") in TEXT_TASKS else typed.split()
+        if typed:
+            exported = run.file("exports") / "model.onnx"
+            model = str(exported) if exported.is_file() else run.id
+            self.run_cli(["predict", model, *text], "predicting")
 
     def delete(self, run: Run) -> None:
         shutil.rmtree(run.path)

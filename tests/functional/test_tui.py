@@ -138,7 +138,8 @@ def test_train_a_text_model_and_try_a_typed_sentence(tmp_path):
             runs = app.query_one(RunsPane)
             await wait_for(pilot, lambda: runs.runs and runs.runs[0].status == "completed")
             app.query_one("#predict-input", Input).value = "the plot was not good at all"
-            app.query_one("#predict-button").press()
+            app.query_one("#predict-input", Input).focus()
+            await pilot.press("enter")  # Enter in the field predicts, like the button
             output = app.query_one("#action-output", Static)
             await wait_for(pilot, lambda: "the plot was not good at all:" in str(output.render()), timeout=90)
             return str(output.render())
