@@ -20,8 +20,7 @@ from dlterm.plugin_api import Bool, Choice, Float, Int
 NAME = "{name}"
 TITLE = "{title}"
 DESCRIPTION = """
-A small dense network for {task}. Replace this paragraph with what the architecture is
-and when to use it.
+{description} Replace this paragraph with what the architecture is and when to use it.
 """
 TASK = "{task}"
 DEFAULT_DATASET = "{dataset}"
@@ -36,31 +35,57 @@ def build(spec, hp):
     # Import Keras here, not at the top: listing plugins must not load TensorFlow.
     from dlterm.keras_env import keras, layers
 
+{body}
+    return keras.Model(inputs, outputs, name=NAME)
+'''
+
+# Per task: the default dataset, a one-line description, and the body of build().
+SKELETONS = {
+    "image-classification": ("shapes", "A small dense network for image classification.", '''\
     inputs = keras.Input(shape=spec.input_shape, name=spec.inputs[0].name)
     x = layers.Flatten()(inputs)
     x = layers.Dense(hp["units"], activation="relu")(x)
     x = layers.Dropout(hp["dropout"])(x)
-    {output}
-    return keras.Model(inputs, outputs, name=NAME)
-'''
-
-_DEFAULT_DATASET = {"image-classification": "shapes", "sequence-forecasting": "seasonal"}
+    outputs = layers.Dense(spec.num_classes, activation="softmax")(x)'''),
+    "sequence-forecasting": ("seasonal", "A small dense network for sequence forecasting.", '''\
+    inputs = keras.Input(shape=spec.input_shape, name=spec.inputs[0].name)
+    x = layers.Flatten()(inputs)
+    x = layers.Dense(hp["units"], activation="relu")(x)
+    x = layers.Dropout(hp["dropout"])(x)
+    outputs = layers.Dense(spec.output_shape[0])(x)'''),
+    "text-classification": ("phrases", "Averaged word embeddings and a dense layer for text classification.", '''\
+    # Inputs are token ids; spec.extra["vocabulary_size"] sizes the embedding.
+    inputs = keras.Input(shape=spec.input_shape, dtype="int32", name=spec.inputs[0].name)
+    x = layers.Embedding(spec.extra["vocabulary_size"], hp["units"])(inputs)
+    x = layers.GlobalAveragePooling1D()(x)
+    x = layers.Dense(hp["units"], activation="relu")(x)
+    x = layers.Dropout(hp["dropout"])(x)
+    outputs = layers.Dense(spec.num_classes, activation="softmax")(x)'''),
+    "text-generation": ("pydoc", "One LSTM over character windows for text generation.", '''\
+    # Inputs are windows of character ids; the output is the next character's distribution.
+    inputs = keras.Input(shape=spec.input_shape, dtype="int32", name=spec.inputs[0].name)
+    x = layers.Embedding(spec.extra["vocabulary_size"], 32)(inputs)
+    x = layers.LSTM(hp["units"])(x)
+    x = layers.Dropout(hp["dropout"])(x)
+    outputs = layers.Dense(spec.output_shape[0], activation="softmax")(x)'''),
+}
 
 
 def new_plugin(name: str, folder: Path, task: str, force: bool = False) -> Path:
     if not re.match(r"^[a-z][a-z0-9_]{0,39}$", name):
         raise DltermError(f"plugin name {name!r} is not valid", "use lower-case letters, digits and '_', starting with a letter")
-    if task not in _DEFAULT_DATASET:
-        supported = ", ".join(_DEFAULT_DATASET)
-        raise DltermError(f"no skeleton for task {task!r}" if task in TASKS else f"unknown task {task!r}", f"choose one of: {supported}")
+    if task not in SKELETONS:
+        supported = ", ".join(SKELETONS)
+        if task in TASKS:  # sequence-to-sequence needs the inference_parts hook: start from the builtin
+            raise DltermError(f"no skeleton for task {task!r}", f"copy the builtin plugins/seq2seq.py, or choose one of: {supported}")
+        raise DltermError(f"unknown task {task!r}", f"choose one of: {supported}")
     path = folder / f"{name}.py"
     if path.exists() and not force:
         raise DltermError(f"{path} already exists", "choose another name or pass --force to overwrite it")
-    output = ('outputs = layers.Dense(spec.num_classes, activation="softmax")(x)' if task == "image-classification"
-              else "outputs = layers.Dense(spec.output_shape[0])(x)")
+    dataset, description, body = SKELETONS[task]
     title = name.replace("_", " ").capitalize() + " network"
     try:
-        write_text(path, TEMPLATE.format(name=name, title=title, task=task, dataset=_DEFAULT_DATASET[task], output=output))
+        write_text(path, TEMPLATE.format(name=name, title=title, task=task, dataset=dataset, description=description, body=body))
     except OSError as e:
         raise DltermError(f"cannot write {path}: {e.strerror}", "choose a writable folder with --plugin-dir", exit_code=1) from None
     return path

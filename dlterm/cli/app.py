@@ -121,7 +121,7 @@ def plugins_show(name: str, as_json: JsonFlag = False, plugin_dir: PluginDirs = 
 @app.command("new-plugin")
 def new_plugin(
     name: str,
-    task: Annotated[str, typer.Option(help="image-classification or sequence-forecasting")] = "image-classification",
+    task: Annotated[str, typer.Option(help="image-classification, sequence-forecasting, text-classification or text-generation")] = "image-classification",
     plugin_dir: Annotated[Optional[Path], typer.Option("--plugin-dir", help="folder to write into (default: the first user plugin folder)")] = None,
     force: Annotated[bool, typer.Option(help="overwrite an existing file")] = False,
 ) -> None:

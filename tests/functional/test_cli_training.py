@@ -117,3 +117,22 @@ def test_bad_input_is_one_clear_line_and_exit_2(env, args, message):
 def test_debug_shows_the_traceback(env):
     result = run_cli(["--debug", "train", "nosuch"], env)
     assert result.returncode != 0 and "Traceback" in result.stderr
+
+
+@pytest.mark.parametrize("task, data", [
+    ("image-classification", "data.samples=200"), ("sequence-forecasting", "data.length=200"),
+    ("text-classification", "data.samples=200"), ("text-generation", "data.length=8000"),
+])
+def test_each_new_plugin_skeleton_trains_as_written(env, task, data):
+    """`dlterm new-plugin --task T` gives a file that trains on T's default data unedited."""
+    name = "mine_" + task.split("-")[0]
+    assert run_cli(["new-plugin", name, "--task", task], env).returncode == 0
+    result = run_cli(["train", name, "--epochs", "1", "--set", data, "--json"], env)
+    assert result.returncode == 0, result.stderr
+    events = json_lines(result.stdout)
+    assert events[-1]["status"] == "completed" and any(e["event"] == "evaluated" and "metrics" in e for e in events)
+
+
+def test_no_skeleton_for_seq2seq_points_to_the_builtin(env):
+    result = run_cli(["new-plugin", "mine", "--task", "sequence-to-sequence"], env)
+    assert result.returncode == 2 and "copy the builtin plugins/seq2seq.py" in result.stderr
