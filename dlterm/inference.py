@@ -254,8 +254,41 @@ class Predictor:
                 break
         return out
 
+    def beam_decode(self, source: np.ndarray, width: int) -> np.ndarray:
+        """Beam search, one source at a time -> (batch, target_length) target ids.
+
+        Keeps the ``width`` likeliest partial targets (summed log probabilities) at each
+        step; a hypothesis that produces END is set aside; the search ends when ``width``
+        have finished or the maximum length is reached. The winner has the best average
+        log probability per token, so short outputs are not favoured. Width 1 is greedy.
+        """
+        p = self.prep
+        size, length = len(p["target_vocabulary"]), p["target_length"]
+        out = np.full((len(source), length), PAD, dtype=np.int32)
+        for row in range(len(source)):
+            state = self.call("encoder", {"source": source[row:row + 1]})
+            live: list[tuple[list[int], float, np.ndarray]] = [([], 0.0, state)]
+            finished: list[tuple[list[int], float, np.ndarray]] = []
+            for _ in range(length):
+                tokens = np.array([[h[0][-1] if h[0] else START] for h in live], dtype=np.int32)
+                step = self.call("decoder", {"token": tokens, "state": np.concatenate([h[2] for h in live])})
+                logp = np.log(np.maximum(step[:, :size], 1e-12))
+                candidates = [(h[0] + [int(t)], h[1] + float(logp[i, t]), step[i:i + 1, size:])
+                              for i, h in enumerate(live) for t in np.argsort(logp[i])[-width:]]
+                candidates.sort(key=lambda c: c[1], reverse=True)
+                live = []
+                for c in candidates:
+                    (finished if c[0][-1] == END else live).append(c)
+                    if len(live) == width:
+                        break
+                if len(finished) >= width or not live:
+                    break
+            best = max(finished + live, key=lambda h: h[1] / len(h[0]))[0]
+            out[row, :len(best)] = best
+        return out
+
     def predict(self, inputs: Sequence[Any], steps: int = 1, length: int = 200, temperature: float = 1.0,
-                seed: int | None = None) -> list[dict[str, Any]]:
+                seed: int | None = None, beam: int = 1) -> list[dict[str, Any]]:
         if self.task == "image-classification":
             return self.classify_images(inputs)
         if self.task == "sequence-forecasting":
@@ -263,7 +296,7 @@ class Predictor:
         if self.task == "text-classification":
             return self.classify_texts([str(t) for t in inputs])
         if self.task == "sequence-to-sequence":
-            return self.translate([str(t) for t in inputs])
+            return self.translate([str(t) for t in inputs], beam)
         if self.task == "text-generation":
             return [self.generate(" ".join(str(t) for t in inputs), length, temperature, seed)]
         raise InferenceError(f"prediction for the task {self.task!r} is not supported by this module version")
@@ -290,13 +323,17 @@ class Predictor:
             raise InferenceError("give the text to classify")
         return self._labelled(texts, self.run(encode_text(texts, self.prep)))
 
-    def translate(self, sources: Sequence[str]) -> list[dict[str, Any]]:
+    def translate(self, sources: Sequence[str], beam: int = 1) -> list[dict[str, Any]]:
+        """Source texts -> decoded targets: greedy (``beam`` 1) or beam search."""
         if not sources or not any(s.strip() for s in sources):
             raise InferenceError("give the source sequence(s) to decode")
+        if beam < 1:
+            raise InferenceError("the beam width must be at least 1")
         p = self.prep
         source_prep = {"vocabulary": p["source_vocabulary"], "tokens": "chars", "max_length": p["source_length"],
                        "lower": p.get("lower", False)}
-        ids = self.decode(encode_text(sources, source_prep))
+        encoded = encode_text(sources, source_prep)
+        ids = self.decode(encoded) if beam == 1 else self.beam_decode(encoded, beam)
         return [{"input": s, "output": decode_ids(row, p["target_vocabulary"])} for s, row in zip(sources, ids)]
 
     def generate(self, seed_text: str, length: int = 200, temperature: float = 1.0, seed: int | None = None) -> dict[str, Any]:

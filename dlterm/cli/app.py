@@ -397,6 +397,7 @@ def predict(
     length: Annotated[int, typer.Option(min=1, max=100_000, help="text generation: characters to generate")] = 200,
     temperature: Annotated[float, typer.Option(min=0.0, max=10.0, help="text generation: <1 safer, >1 wilder, 0 greedy")] = 1.0,
     seed: Annotated[Optional[int], typer.Option(help="text generation: random seed for sampling")] = None,
+    beam: Annotated[int, typer.Option(min=1, max=64, help="seq2seq: beam width (1 = greedy decoding)")] = 1,
     as_json: JsonFlag = False,
     models_dir: ModelsDir = None,
 ) -> None:
@@ -408,7 +409,7 @@ def predict(
     try:
         predictor = predictor_for(model, models_dir)
         results = predictor.predict(read_inputs(predictor, inputs), steps=steps, length=length,
-                                    temperature=temperature, seed=seed)
+                                    temperature=temperature, seed=seed, beam=beam)
     except InferenceError as e:
         raise DltermError(str(e), "see `dlterm predict --help`") from None
     if as_json:

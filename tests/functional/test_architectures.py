@@ -40,6 +40,18 @@ def test_seq2seq_beats_the_positional_baseline_on_dates(trainer):
     prep = json.loads(run.file("preprocessing.json").read_text())
     assert (prep["start_token"], prep["end_token"]) == (1, 2) and prep["target_vocabulary"][:3] == ["<pad>", "<s>", "</s>"]
     assert prep["target_length"] == 11 and set("0123456789-") <= set(prep["target_vocabulary"])
+    # Beam search: width 1 is exactly greedy decoding; a wider beam decodes at least about as well.
+    from dlterm import datasets
+    from dlterm.evaluate import char_accuracy
+    from dlterm.export import rows
+    from dlterm.predict import keras_predictor
+
+    predictor, _ = keras_predictor(run)
+    bundle = datasets.load("dates", run.meta["config"]["data"], run.meta["config"]["training"]["seed"])
+    source, targets = rows(bundle.x_test, slice(0, 60))["source"], bundle.y_test[:60]
+    greedy = predictor.decode(source)
+    assert (predictor.beam_decode(source, 1) == greedy).all()
+    assert char_accuracy(targets, predictor.beam_decode(source, 3)) >= char_accuracy(targets, greedy) - 0.03
 
 
 def test_charlstm_beats_the_unigram_baseline(trainer):
