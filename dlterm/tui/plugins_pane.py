@@ -110,6 +110,9 @@ class PluginsPane(Horizontal):
         plugin = self.current
         if plugin is None or not plugin.ok:
             return
+        if not (self.query("#hp-form") and self.query("#training-form")):  # being rebuilt for this plugin
+            self.app.notify("the form is still loading; try again")
+            return
         try:
             settings: dict[str, Any] = {}
             settings.update(self.query_one("#hp-form", SpecForm).values())

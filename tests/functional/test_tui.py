@@ -29,8 +29,11 @@ async def select_plugin(app, pilot, name):
     table = app.query_one("#plugin-table", DataTable)
     row = next(i for i, p in enumerate(app.query_one(PluginsPane).plugins) if p.name == name and p.ok)
     table.move_cursor(row=row)
-    await pilot.pause()
-    assert app.query_one(PluginsPane).current.name == name
+    pane = app.query_one(PluginsPane)
+    first = pane.plugins[row].hyperparameters[0].name
+    # The forms are rebuilt asynchronously: wait for this plugin's fields, not the last one's.
+    await wait_for(pilot, lambda: pane.current.name == name and app.query(f"#hp-{first}") and app.query("#tr-epochs"),
+                   timeout=30)
 
 
 async def train_from_form(app, pilot, plugin, epochs, extra):
