@@ -59,8 +59,8 @@ DATASETS: dict[str, DatasetInfo] = {d.name: d for d in [
                 "Short movie-review phrases, positive or negative, with negation ('not good') and contrast "
                 "('... but the ending was awful'). Offline default for text classification.",
                 "generated", "dlterm.datasets.text:load_phrases",
-                (Int("samples", 3000, min=60, max=1_000_000, help="number of phrases"),) + _TEXT_SETTINGS[:1]
-                + (Int("max_length", 20, min=2, max=10_000, help="tokens per phrase"),) + _SPLITS),
+                (Int("samples", 3000, min=60, max=1_000_000, help="number of phrases"), _MAX_WORDS,
+                 Int("max_length", 20, min=2, max=10_000, help="tokens per phrase")) + _SPLITS),
     DatasetInfo("imdb", "IMDB movie reviews", "text-classification",
                 "50k movie reviews labelled positive/negative, via the Keras loader and word index (cached in "
                 "~/.keras/datasets or $KERAS_HOME; downloads when online).",

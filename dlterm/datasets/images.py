@@ -134,28 +134,51 @@ def _keras_load(name: str):
     try:
         return getattr(keras.datasets, name).load_data()
     except Exception as e:  # noqa: BLE001 - network errors come in many types
-        raise DltermError(f"could not load the Keras dataset '{name}': {type(e).__name__}: {str(e).splitlines()[0][:160]}",
-                          f"go online once so Keras can cache it in {keras_cache_dir()}, or train on --dataset shapes / --data FOLDER",
-                          exit_code=1) from None
+        raise keras_load_error(name, e, "train on --dataset shapes / --data FOLDER") from None
 
 
-def load_keras_images(name: str, settings: dict[str, Any], seed: int) -> DataBundle:
-    (x_train, y_train), (x_test, y_test) = _keras_load(name)
+def keras_load_error(name: str, error: Exception, instead: str) -> DltermError:
+    """The one-line error for a Keras dataset that could not be downloaded or read."""
+    first = str(error).splitlines()[0][:160] if str(error) else ""
+    return DltermError(f"could not load the Keras dataset '{name}': {type(error).__name__}: {first}",
+                       f"go online once so Keras can cache it in {keras_cache_dir()}, or {instead}", exit_code=1)
+
+
+def keras_splits(train: tuple[Any, Any], test: tuple[Any, Any], settings: dict[str, Any],
+                 rng: np.random.Generator | None = None) -> tuple[tuple[Any, Any], tuple[Any, Any], tuple[Any, Any]]:
+    """A Keras dataset's official (train, test) -> train, validation, test.
+
+    ``limit`` keeps that many training samples and a quarter as many test ones. Validation
+    is the last ``val_fraction`` of the training part (shuffled first when ``rng`` is
+    given); the official test set stays the test split, untouched.
+    """
+    (x_train, y_train), (x_test, y_test) = train, test
     if settings["limit"]:
         x_train, y_train = x_train[: settings["limit"]], y_train[: settings["limit"]]
         x_test, y_test = x_test[: max(1, settings["limit"] // 4)], y_test[: max(1, settings["limit"] // 4)]
-    x_train = (x_train.astype(np.float32) / 255.0)
-    x_test = (x_test.astype(np.float32) / 255.0)
-    if x_train.ndim == 3:
-        x_train, x_test = x_train[..., None], x_test[..., None]
-    y_train, y_test = y_train.reshape(-1).astype(np.int32), y_test.reshape(-1).astype(np.int32)
-    # Validation = the last part of the official training set; the official test set stays untouched.
+    if rng is not None:
+        order = rng.permutation(len(y_train))
+        x_train, y_train = x_train[order], y_train[order]
     n_val = max(1, int(round(len(y_train) * settings["val_fraction"])))
+    return (x_train[:-n_val], y_train[:-n_val]), (x_train[-n_val:], y_train[-n_val:]), (x_test, y_test)
+
+
+def load_keras_images(name: str, settings: dict[str, Any], seed: int) -> DataBundle:
+    official_train, official_test = _keras_load(name)
+
+    def pixels(x: np.ndarray) -> np.ndarray:
+        x = x.astype(np.float32) / 255.0
+        return x[..., None] if x.ndim == 3 else x
+
+    def labels(y: np.ndarray) -> np.ndarray:
+        return y.reshape(-1).astype(np.int32)
+
+    (x_tr, y_tr), (x_va, y_va), (x_te, y_te) = [(pixels(x), labels(y)) for x, y in
+                                                keras_splits(official_train, official_test, settings)]
     class_names = KERAS_IMAGE_DATASETS[name]
-    h, w, c = x_train.shape[1:]
-    return DataBundle(name, classification_spec("image-classification", x_train, class_names),
-                      x_train[:-n_val], y_train[:-n_val], x_train[-n_val:], y_train[-n_val:], x_test, y_test,
-                      image_preprocessing(h, w, c, class_names))
+    h, w, c = x_tr.shape[1:]
+    return DataBundle(name, classification_spec("image-classification", x_tr, class_names),
+                      x_tr, y_tr, x_va, y_va, x_te, y_te, image_preprocessing(h, w, c, class_names))
 
 
 def load_mnist(settings: dict[str, Any], seed: int) -> DataBundle:

@@ -174,17 +174,15 @@ def load_imdb(settings: dict[str, Any], seed: int) -> DataBundle:
     dlterm's convention (0 pad, 1 unknown, rank r -> r + 1) so that raw text typed at
     prediction time encodes to the same ids.
     """
-    from dlterm.datasets.images import keras_cache_dir
+    from dlterm.datasets.images import keras_load_error, keras_splits
     from dlterm.keras_env import keras
 
     max_words, length = settings["max_words"], settings["max_length"]
     try:
-        (x_train, y_train), (x_test, y_test) = keras.datasets.imdb.load_data(num_words=max_words + 2)
+        official_train, official_test = keras.datasets.imdb.load_data(num_words=max_words + 2)
         index = keras.datasets.imdb.get_word_index()
     except Exception as e:  # noqa: BLE001 - network errors come in many types
-        raise DltermError(f"could not load the Keras dataset 'imdb': {type(e).__name__}: {str(e).splitlines()[0][:160]}",
-                          f"go online once so Keras can cache it in {keras_cache_dir()}, or use --dataset phrases / --data FILE",
-                          exit_code=1) from None
+        raise keras_load_error("imdb", e, "use --dataset phrases / --data FILE") from None
     by_rank = sorted((rank, word) for word, rank in index.items() if rank + 3 < max_words + 2)
     vocabulary = SPECIALS + [w for _, w in by_rank]
 
@@ -195,18 +193,13 @@ def load_imdb(settings: dict[str, Any], seed: int) -> DataBundle:
             out[row, length - len(ids):] = ids
         return out
 
-    x_train, x_test = convert(x_train), convert(x_test)
-    y_train, y_test = np.asarray(y_train, np.int32), np.asarray(y_test, np.int32)
-    if settings["limit"]:
-        x_train, y_train = x_train[: settings["limit"]], y_train[: settings["limit"]]
-        x_test, y_test = x_test[: max(1, settings["limit"] // 4)], y_test[: max(1, settings["limit"] // 4)]
-    n_val = max(1, int(round(len(y_train) * settings["val_fraction"])))
-    order = np.random.default_rng(seed).permutation(len(y_train))  # Keras's file is sorted by label
-    x_train, y_train = x_train[order], y_train[order]
+    # Only the kept reviews are converted; the shuffle makes the validation part follow --seed.
+    (x_tr, y_tr), (x_va, y_va), (x_te, y_te) = [
+        (convert(x), np.asarray(y, np.int32))
+        for x, y in keras_splits(official_train, official_test, settings, np.random.default_rng(seed))]
     class_names = ["negative", "positive"]
     prep = {"kind": "text", "tokens": "words", "vocabulary": vocabulary, "max_length": length,
             "padding": "pre", "class_names": class_names}
     spec = DataSpec("text-classification", (TensorSpec("tokens", (length,), "int32"),), (2,), tuple(class_names),
                     {"vocabulary_size": len(vocabulary)})
-    return DataBundle("imdb", spec, x_train[:-n_val], y_train[:-n_val], x_train[-n_val:], y_train[-n_val:],
-                      x_test, y_test, prep)
+    return DataBundle("imdb", spec, x_tr, y_tr, x_va, y_va, x_te, y_te, prep)
