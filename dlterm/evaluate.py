@@ -82,9 +82,8 @@ def seq2seq_metrics(y_test: np.ndarray, decoded: np.ndarray, y_train: np.ndarray
     # Baseline: each position's most common training character (no look at the source).
     majority = np.array([np.bincount(col, minlength=len(prep["target_vocabulary"])).argmax() for col in y_train.T])
     baseline = np.tile(majority, (len(y_test), 1))
-    vocab = prep["target_vocabulary"]
-    examples = [{"source": s, "target": t, "output": decode_ids(row, vocab), "correct": decode_ids(row, vocab) == t}
-                for (s, t), row in zip(pairs[:EXAMPLES], decoded)]
+    outputs = [decode_ids(row, prep["target_vocabulary"]) for row in decoded[:EXAMPLES]]
+    examples = [{"source": s, "target": t, "output": out, "correct": out == t} for (s, t), out in zip(pairs, outputs)]
     return {"metrics": {"exact_match": exact_match(y_test, decoded), "char_accuracy": char_accuracy(y_test, decoded),
                         "baseline_char_accuracy": char_accuracy(y_test, baseline)},
             "examples": examples, "end_token": END}
