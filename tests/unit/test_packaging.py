@@ -1,6 +1,7 @@
 """The wheel users install carries every module of the source tree (an editable install
 would hide a forgotten subpackage: `pip install .` once shipped without the dashboard)."""
 
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -9,8 +10,12 @@ from tests.conftest import REPO
 
 
 def _wheel_names(tmp_path) -> set[str]:
+    # Build from a clean copy: a stale build/ folder would hand setuptools modules the
+    # package list no longer names, and hide exactly the bug this test is for.
+    src = tmp_path / "src"
+    shutil.copytree(REPO, src, ignore=shutil.ignore_patterns(".venv", ".git", "build", "*.egg-info", "models", "__pycache__"))
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
-                    "-w", str(tmp_path), str(REPO)], check=True, capture_output=True, timeout=300)
+                    "-w", str(tmp_path), str(src)], check=True, capture_output=True, timeout=300)
     (wheel,) = tmp_path.glob("dlterm-*.whl")
     return set(zipfile.ZipFile(wheel).namelist())
 
