@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -12,8 +13,6 @@ import tempfile
 from pathlib import Path
 
 from common import SHARED, build_mnist_npz, dlterm, save
-
-import json
 
 
 def bench_rows(run_id: str, env: dict) -> list[dict]:

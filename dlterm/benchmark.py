@@ -16,7 +16,8 @@ from typing import Any, Callable
 import numpy as np
 
 from dlterm import datasets
-from dlterm.export import QUANTIZATIONS, export_run, exports_of, metric_sample, rows, task_metric
+from dlterm.export import QUANTIZATIONS, export_run, exports_of, metric_sample, rows
+from dlterm.metrics import task_metric
 from dlterm.runstore import Run
 
 
@@ -47,7 +48,7 @@ def bench_run(run: Run, repeats: int = 100, progress: Callable[[str], None] | No
         formats = (["onnx"] if ("onnx", "none") not in have else []) + (["tflite"] if missing_tflite else [])
         export_run(run, formats, missing_tflite or ["none"], progress=progress)
     from dlterm.inference import load
-    from dlterm.predict import keras_predictor
+    from dlterm.trained_model import keras_predictor
 
     keras, _ = keras_predictor(run, fast=True)
     cfg = run.meta["config"]

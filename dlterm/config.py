@@ -8,9 +8,10 @@ against its spec; unknown keys get a "did you mean" hint.
 from __future__ import annotations
 
 import difflib
-import tomllib
 from pathlib import Path
 from typing import Any
+
+import tomllib
 
 from dlterm.discovery import Plugin
 from dlterm.errors import DltermError

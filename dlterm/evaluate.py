@@ -23,8 +23,10 @@ import numpy as np
 from dlterm import datasets
 from dlterm.errors import DltermError
 from dlterm.fileio import write_json
-from dlterm.inference import END, PAD, decode_ids
+from dlterm.inference import END, decode_ids
+from dlterm.metrics import bits_per_char, char_accuracy, exact_match
 from dlterm.runstore import Run
+from dlterm.trained_model import keras_predictor
 
 CHECKPOINTS = ("best", "last", "final")
 EXAMPLES = 8
@@ -60,23 +62,6 @@ def forecast_metrics(y_true: np.ndarray, y_pred: np.ndarray, last: np.ndarray, p
             "units": prep.get("target")}
 
 
-def char_accuracy(targets: np.ndarray, decoded: np.ndarray) -> float:
-    """Share of target positions (through END, not padding) that the decoding got right."""
-    mask = targets != PAD
-    return float((decoded[:, : targets.shape[1]] == targets)[mask].mean()) if mask.any() else 0.0
-
-
-def exact_match(targets: np.ndarray, decoded: np.ndarray) -> float:
-    mask = targets != PAD
-    return float(np.all((decoded[:, : targets.shape[1]] == targets) | ~mask, axis=1).mean())
-
-
-def bits_per_char(y: np.ndarray, probs: np.ndarray) -> float:
-    """Mean -log2 p(true next character)."""
-    p = probs[np.arange(len(y)), y.astype(int)]
-    return float(np.mean(-np.log2(np.maximum(p, 1e-12))))
-
-
 def seq2seq_metrics(y_test: np.ndarray, decoded: np.ndarray, y_train: np.ndarray, prep: dict[str, Any],
                     pairs: list[tuple[str, str]]) -> dict[str, Any]:
     # Baseline: each position's most common training character (no look at the source).
@@ -97,17 +82,16 @@ def generation_metrics(y_test: np.ndarray, probs: np.ndarray, prep: dict[str, An
                         "unigram_bits_per_char": baseline}}
 
 
-def evaluate_run(run: Run, checkpoint: str = "best", bundle: Any = None) -> dict[str, Any]:
-    """Evaluate and save ``evaluation.json``; ``bundle`` saves reloading data the caller has."""
+def evaluate_run(run: Run, checkpoint: str = "best", bundle: Any = None, plugin: Any = None) -> dict[str, Any]:
+    """Evaluate and save ``evaluation.json``; ``bundle`` and ``plugin`` save reloading the
+    data and discovering the plugins again when the caller (the trainer) has them."""
     if checkpoint not in CHECKPOINTS:
         raise DltermError(f"unknown checkpoint {checkpoint!r}", f"choose one of: {', '.join(CHECKPOINTS)}")
     path = run.file(f"{checkpoint}.keras")
     if not path.is_file():
         hint = "the run has not finished; try --checkpoint last" if checkpoint == "final" else "the run has no completed epoch"
         raise DltermError(f"run {run.id} has no {checkpoint} checkpoint", hint)
-    from dlterm.predict import keras_predictor
-
-    predictor, _ = keras_predictor(run, checkpoint)
+    predictor, _ = keras_predictor(run, checkpoint, plugin=plugin)
     if bundle is None:
         cfg = run.meta["config"]
         bundle = datasets.load(run.meta["dataset"], cfg["data"], cfg["training"]["seed"])

@@ -57,7 +57,18 @@ class Emitter:
                 sink(event)
             except BrokenPipeError:  # a closed pipe: the reader went away; keep training
                 self.sinks.remove(sink)
+            except Exception as e:  # noqa: BLE001 - a display bug must not fail the run
+                self.sinks.remove(sink)
+                _warn(f"warning: an event display failed on {event_type!r} ({type(e).__name__}: {e}); "
+                      "training goes on without it")
         return event
+
+
+def _warn(message: str) -> None:
+    try:
+        print(message, file=sys.stderr, flush=True)
+    except (OSError, ValueError):  # stderr closed too: nothing left to tell
+        pass
 
 
 def json_lines_sink(stream: TextIO | None = None) -> Sink:

@@ -25,10 +25,12 @@ from typing import Any
 
 import numpy as np
 
-from dlterm import __version__, datasets
+from dlterm import datasets
 from dlterm.errors import DltermError
 from dlterm.fileio import atomic_path, read_json, remove_stale_temporaries, write_json
+from dlterm.metrics import task_metric
 from dlterm.runstore import Run
+from dlterm.trained_model import export_metadata, keras_predictor
 
 FORMATS = ("onnx", "tflite")
 QUANTIZATIONS = ("none", "float16", "dynamic", "int8")
@@ -36,28 +38,6 @@ FLOAT32_TOLERANCE = 1e-4
 VERIFY_SAMPLES = 128
 CALIBRATION_SAMPLES = 200
 METRIC_SAMPLES = 2000
-
-
-def export_metadata(run: Run, parts: dict[str, Any], quantize: str = "none", files: dict[str, str] | None = None) -> dict[str, Any]:
-    """Everything a device needs to use the model, as plain JSON.
-
-    ``parts`` are the Keras models inference runs ({"model": model} for most plugins);
-    with several, each file's metadata names all of them and their files.
-    """
-    def io(model: Any) -> dict[str, Any]:
-        return {"inputs": [{"name": t.name.split(":")[0], "shape": [None, *t.shape[1:]], "dtype": t.dtype.name}
-                           for t in model.inputs],
-                "outputs": [{"name": t.name.split("/")[0], "shape": [None, *t.shape[1:]]} for t in model.outputs]}
-
-    meta = {
-        "format_version": 1, "dlterm_version": __version__, "run_id": run.id, "plugin": run.meta["plugin"],
-        "task": run.meta["task"], "dataset": run.meta["dataset"], "quantize": quantize,
-        "class_names": run.meta.get("class_names") or None,
-        "preprocessing": read_json(run.file("preprocessing.json")),
-    }
-    if list(parts) == ["model"]:
-        return {**meta, **io(parts["model"])}
-    return {**meta, "inputs": [], "parts": {name: {"file": (files or {}).get(name, ""), **io(m)} for name, m in parts.items()}}
 
 
 def exportable(run: Run) -> None:
@@ -110,8 +90,6 @@ def export_run(run: Run, formats: list[str], quantizations: list[str], opset: in
     if not 13 <= opset <= 21:
         raise DltermError(f"ONNX opset {opset} is not supported here", "choose an opset from 13 to 21 (default 17)")
     exportable(run)
-    from dlterm.predict import keras_predictor
-
     keras, parts = keras_predictor(run)
     cfg = run.meta["config"]
     bundle = datasets.load(run.meta["dataset"], cfg["data"], cfg["training"]["seed"])
@@ -320,30 +298,3 @@ def _verify(paths: dict[str, Path], fmt: str, meta: dict[str, Any], reference: d
     metric, keras_value, export_value = task_metric(run.meta["task"], bundle, keras_test, predictor.outputs(x_test), y_test)
     return {"max_abs_error": error, "samples": samples, "metric": metric, "keras_metric": keras_value,
             "export_metric": export_value, "metric_change": export_value - keras_value}
-
-
-def task_metric(task: str, bundle: Any, keras_out: np.ndarray, export_out: np.ndarray,
-                y: np.ndarray | None = None) -> tuple[str, float, float]:
-    """The task's headline metric on (a sample of) the test split for two sets of outputs."""
-    y = bundle.y_test if y is None else y
-    if task in ("image-classification", "text-classification"):
-        return "accuracy", float((keras_out.argmax(-1) == y).mean()), float((export_out.argmax(-1) == y).mean())
-    if task == "sequence-forecasting":
-        from dlterm.inference import to_units
-
-        last, prep = bundle.extra["last_test"][: len(y)], bundle.preprocessing
-        truth = to_units(y, last, prep)
-
-        def rmse(out: np.ndarray) -> float:
-            return float(np.sqrt(np.mean((to_units(out, last, prep) - truth) ** 2)))
-
-        return "rmse", rmse(keras_out), rmse(export_out)
-    if task == "sequence-to-sequence":
-        from dlterm.evaluate import char_accuracy
-
-        return "char_accuracy", char_accuracy(y, keras_out), char_accuracy(y, export_out)
-    if task == "text-generation":
-        from dlterm.evaluate import bits_per_char
-
-        return "bits_per_char", bits_per_char(y, keras_out), bits_per_char(y, export_out)
-    raise DltermError(f"export verification for {task} is not available yet")

@@ -15,7 +15,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from dlterm.errors import DltermError
 from dlterm.events import parse_event_line
@@ -37,8 +37,11 @@ def worker_env(ports: list[int], index: int) -> dict[str, str]:
     return {**os.environ, "TF_CONFIG": json.dumps(config)}
 
 
-def launch_local(train_args: list[str], workers: int, as_json: bool, console: Any) -> int:
-    """Run ``dlterm train`` in ``workers`` processes; return the chief's exit code."""
+def launch_local(train_args: list[str], workers: int, show: Callable[[dict[str, Any]], None]) -> int:
+    """Run ``dlterm train`` in ``workers`` processes; return the chief's exit code.
+
+    ``show`` receives the chief's events (the CLI passes its progress display or a JSON
+    lines printer), so this service knows nothing of how they are shown."""
     if not train_args or train_args[0] != "train":
         raise DltermError("launch runs a training command", "write it after --: dlterm launch --workers 2 -- train cnn")
     args = list(train_args)
@@ -68,14 +71,6 @@ def launch_local(train_args: list[str], workers: int, as_json: bool, console: An
 
     watcher = threading.Thread(target=watch_workers, daemon=True)
     watcher.start()
-    if as_json:
-        def show(event: dict) -> None:
-            sys.stdout.write(json.dumps(event) + "\n")
-            sys.stdout.flush()
-    else:
-        from dlterm.cli.progress import ProgressDisplay
-
-        show = ProgressDisplay(console)
     try:
         assert procs[0].stdout is not None
         for line in procs[0].stdout:

@@ -181,8 +181,10 @@ class Phase:
     prepare: Any = None
 
 
-# The models folder of the run being built, for plugins that start from an earlier run.
-_models_dir: list[str | None] = [None]
+# Set by the trainer while a builder runs: loads an earlier run's best model from the
+# models folder of the run being built. The contract only declares the hook, so plugins
+# depend on this module alone and this module on nothing of dlterm's services.
+_run_model_loader: list[Any] = [None]
 
 
 def run_model(ref: str) -> Any:
@@ -191,11 +193,10 @@ def run_model(ref: str) -> Any:
     For transfer learning: a plugin's builder takes the layers it wants from it. Imports
     TensorFlow, so call it inside ``build`` only.
     """
-    from dlterm.runstore import RunStore
-    from dlterm.training.trainer import load_model
-
-    run = RunStore(_models_dir[0]).get(ref)
-    return load_model(run.file("best.keras"), compile=False)
+    loader = _run_model_loader[0]
+    if loader is None:
+        raise RuntimeError("run_model() is only available inside a plugin's build() during `dlterm train`")
+    return loader(ref)
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,8 @@
 An exported file goes through :mod:`dlterm.inference` alone (no TensorFlow). A run id
 loads the run's Keras model (and, for plugins with an ``inference_parts`` hook such as
 seq2seq, its encoder and decoder step) behind the same
-:class:`~dlterm.inference.Predictor`, so both give answers in the same form. Evaluation,
-export verification and the benchmark use :func:`keras_predictor` too.
+:class:`~dlterm.inference.Predictor` (see :mod:`dlterm.trained_model`), so both give
+answers in the same form.
 """
 
 from __future__ import annotations
@@ -13,59 +13,9 @@ import csv
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from dlterm.inference import InferenceError, Predictor, load
 
 TEXT_TASKS = ("text-classification", "sequence-to-sequence", "text-generation")
-
-
-class KerasBackend:
-    """A Keras model as a part: {input name: batch} -> output, in chunks; ``fast`` traces
-    a ``tf.function`` (what the benchmark times: Keras's quickest path per call)."""
-
-    def __init__(self, model: Any, fast: bool = False, chunk: int = 512):
-        self.model = model
-        self.names = [t.name.split(":")[0] for t in model.inputs]
-        self.chunk = chunk
-        if fast:
-            from dlterm.keras_env import tf
-
-            self.fn = tf.function(lambda xs: model(xs, training=False))
-        else:
-            self.fn = lambda xs: model(xs, training=False)
-
-    def __call__(self, inputs: dict[str, np.ndarray]) -> np.ndarray:
-        n = len(inputs[self.names[0]])
-        outs = []
-        for i in range(0, max(n, 1), self.chunk):
-            xs = [inputs[name][i:i + self.chunk] for name in self.names]
-            outs.append(np.asarray(self.fn(xs if len(xs) > 1 else xs[0])))
-        return np.concatenate(outs) if outs else np.zeros((0,), np.float32)
-
-
-def model_parts(run: Any, model: Any) -> dict[str, Any]:
-    """The Keras models inference runs: the plugin's ``inference_parts``, else the model."""
-    from dlterm.discovery import get_plugin
-    from dlterm.errors import DltermError
-
-    try:
-        plugin = get_plugin(run.meta["plugin"], [])
-    except DltermError:  # the plugin is gone: a single-model run still predicts
-        return {"model": model}
-    if plugin.inference_parts is None:
-        return {"model": model}
-    return dict(plugin.inference_parts(model, dict(run.meta["config"]["hyperparameters"])))
-
-
-def keras_predictor(run: Any, checkpoint: str = "best", fast: bool = False) -> tuple[Predictor, dict[str, Any]]:
-    """A Predictor over the run's Keras model(s), and those Keras parts by name."""
-    from dlterm.export import export_metadata
-    from dlterm.training.trainer import load_model
-
-    model = load_model(run.file(f"{checkpoint}.keras"), compile=False)
-    parts = model_parts(run, model)
-    return Predictor({name: KerasBackend(m, fast) for name, m in parts.items()}, export_metadata(run, parts)), parts
 
 
 def predictor_for(model: str, models_dir: Any = None) -> Predictor:
@@ -73,6 +23,7 @@ def predictor_for(model: str, models_dir: Any = None) -> Predictor:
     if path.suffix.lower() in (".onnx", ".tflite") or path.is_file():
         return load(path)
     from dlterm.runstore import RunStore
+    from dlterm.trained_model import keras_predictor
 
     run = RunStore(models_dir).get(model)
     if not run.file("best.keras").is_file():

@@ -183,7 +183,8 @@ def train(
     """Train PLUGIN and leave a complete run in the models folder."""
     from dlterm.config import parse_set_options
     from dlterm.events import Emitter, json_lines_sink
-    from dlterm.training.trainer import TrainRequest, train as run_training
+    from dlterm.training.trainer import TrainRequest
+    from dlterm.training.trainer import train as run_training
 
     overrides: dict[str, Any] = parse_set_options(sets or [])
     flags = {"epochs": epochs, "batch_size": batch_size, "optimizer": optimizer, "learning_rate": learning_rate,
@@ -462,7 +463,14 @@ def launch(
     stops every worker when one fails or on Ctrl+C (the run then resumes from its last
     complete epoch).
     """
+    from dlterm.events import json_lines_sink
     from dlterm.launch import launch_local
 
-    code = launch_local(list(ctx.args), workers, as_json, console)
+    if as_json:
+        show = json_lines_sink()
+    else:
+        from dlterm.cli.progress import ProgressDisplay
+
+        show = ProgressDisplay(console)
+    code = launch_local(list(ctx.args), workers, show)
     raise typer.Exit(code)

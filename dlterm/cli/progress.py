@@ -7,7 +7,6 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-
 SHORT_NAMES = {"accuracy": "acc", "val_accuracy": "val_acc"}
 
 

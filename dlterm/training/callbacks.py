@@ -6,20 +6,13 @@ import math
 import signal
 import threading
 import time
-from pathlib import Path
 from typing import Any
 
+from dlterm.checkpoints import save_model
 from dlterm.events import Emitter
-from dlterm.fileio import atomic_path
 from dlterm.keras_env import keras
 from dlterm.runstore import Run
 from dlterm.training.optim import current_lr
-
-
-def save_model(model: Any, target: Path) -> None:
-    """Save a ``.keras`` file atomically: a crash mid-save leaves the previous file intact."""
-    with atomic_path(target, suffix=".keras") as tmp:
-        model.save(tmp, overwrite=True)
 
 
 class RunRecorder(keras.callbacks.Callback):

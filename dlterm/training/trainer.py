@@ -22,13 +22,14 @@ from typing import Any
 
 from dlterm import config as config_mod
 from dlterm import datasets
+from dlterm.checkpoints import load_model
 from dlterm.discovery import Plugin, get_plugin
 from dlterm.errors import DltermError, TrainingFailed
 from dlterm.events import Emitter, FileSink
 from dlterm.fileio import remove_stale_temporaries, write_json, write_text
 from dlterm.runstore import Run, RunStore
-from dlterm.training.distribute import check_strategy, is_chief, make_strategy
 from dlterm.tasks import TASK_TRAINING, monitor_for
+from dlterm.training.distribute import check_strategy, is_chief, make_strategy
 
 
 @dataclass
@@ -115,7 +116,7 @@ def _prepare_resume(req: TrainRequest, store: RunStore) -> Prepared:
     total = sum(p.epochs for p in plan_phases(plugin, cfg))
     if done >= total and status == "completed":
         raise DltermError(f"run {run.id} has already trained {done} of {total} epochs",
-                          f"pass a larger --epochs to train it further")
+                          "pass a larger --epochs to train it further")
     monitor, mode = monitor_for(plugin.task, cfg["training"]["monitor"])
     return Prepared(plugin, run.meta["dataset"], cfg, monitor, mode, run=run)
 
@@ -147,7 +148,10 @@ def train(req: TrainRequest, emitter: Emitter, stop: Any = None) -> dict[str, An
             model = build_model(prep.plugin, bundle.spec, prep.config["hyperparameters"])
             compile_model(model, prep.plugin.task, options, steps)
         run = store.create(prep.plugin.name, {
-            "plugin_source": prep.plugin.source, "task": prep.plugin.task, "dataset": prep.dataset,
+            "plugin_source": prep.plugin.source, "plugin_origin": prep.plugin.origin,
+            # Evaluate, export and predict find the plugin where training found it.
+            "plugin_dirs": [str(Path(d).expanduser().resolve()) for d in req.plugin_dirs],
+            "task": prep.plugin.task, "dataset": prep.dataset,
             "config": prep.config, "monitor": prep.monitor, "params": int(model.count_params()),
             "sizes": bundle.sizes(), "class_names": list(bundle.spec.class_names or []),
         })
@@ -186,15 +190,18 @@ def train(req: TrainRequest, emitter: Emitter, stop: Any = None) -> dict[str, An
 
 @contextlib.contextmanager
 def _models_folder(path: str | None):
-    """Let plugins find earlier runs (``plugin_api.run_model``) in this run's models folder."""
+    """Let plugins load earlier runs (``plugin_api.run_model``) from this run's models folder."""
     from dlterm import plugin_api
 
-    saved = plugin_api._models_dir[0]
-    plugin_api._models_dir[0] = path
+    def load_best(ref: str) -> Any:
+        return load_model(RunStore(path).get(ref).file("best.keras"), compile=False)
+
+    saved = plugin_api._run_model_loader[0]
+    plugin_api._run_model_loader[0] = load_best
     try:
         yield
     finally:
-        plugin_api._models_dir[0] = saved
+        plugin_api._run_model_loader[0] = saved
 
 
 def plan_phases(plugin: Plugin, config: dict[str, dict[str, Any]]) -> list[Any]:
@@ -215,8 +222,9 @@ def plan_phases(plugin: Plugin, config: dict[str, dict[str, Any]]) -> list[Any]:
 def _fit(run: Run, model: Any, bundle: Any, prep: Prepared, steps: int, history: list[dict[str, float]],
          best: dict[str, Any] | None, initial_epoch: int, emitter: Emitter, stop: Any, resumed: bool,
          strategy: Any = None) -> dict[str, Any]:
+    from dlterm.checkpoints import save_model
     from dlterm.keras_env import keras
-    from dlterm.training.callbacks import RunRecorder, TimeBudget, save_model
+    from dlterm.training.callbacks import RunRecorder, TimeBudget
 
     options = prep.config["training"]
     emitter.emit("run_created", run_dir=str(run.path), plugin=prep.plugin.name, dataset=prep.dataset, resumed=resumed)
@@ -298,7 +306,7 @@ def _fit(run: Run, model: Any, bundle: Any, prep: Prepared, steps: int, history:
         emitter.emit("interrupted", epoch=run.meta.get("epochs_completed", 0), reason=stop.reason)
     elif status == "completed":
         save_model(model, run.file("final.keras"))
-        _evaluate(run, bundle, emitter)
+        _evaluate(run, bundle, emitter, prep.plugin)
     if status == "failed":
         emitter.emit("failed", error=error, hint=hint)
     try:
@@ -313,13 +321,13 @@ def _fit(run: Run, model: Any, bundle: Any, prep: Prepared, steps: int, history:
     return {"run_id": run.id, **summary}
 
 
-def _evaluate(run: Run, bundle: Any, emitter: Emitter) -> None:
+def _evaluate(run: Run, bundle: Any, emitter: Emitter, plugin: Plugin) -> None:
     """Test-split evaluation of the best checkpoint, so every finished run has one.
     A failure here is reported, never turned into a failed run."""
     from dlterm.evaluate import evaluate_run
 
     try:
-        result = evaluate_run(run, "best", bundle)
+        result = evaluate_run(run, "best", bundle, plugin=plugin)
     except Exception as e:  # noqa: BLE001 - the trained model is what matters
         emitter.emit("evaluated", error=f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}")
         return
@@ -385,16 +393,3 @@ def compile_model(model: Any, task: str, options: dict[str, Any], steps_per_epoc
 
     tt = TASK_TRAINING[task]
     model.compile(optimizer=make_optimizer(options, steps_per_epoch), loss=tt.loss, metrics=list(tt.metrics))
-
-
-def load_model(path: Path, compile: bool = True) -> Any:
-    """Load a ``.keras`` file in safe mode (no arbitrary code from lambdas)."""
-    from dlterm.keras_env import keras
-
-    if not Path(path).is_file():
-        raise DltermError(f"model file not found: {path}", "the run may not have finished an epoch")
-    try:
-        return keras.models.load_model(path, compile=compile, safe_mode=True)
-    except Exception as e:  # noqa: BLE001 - corrupt or foreign files fail in many ways
-        raise DltermError(f"cannot load the model {path}: {type(e).__name__}: {str(e).splitlines()[0][:200] if str(e) else ''}",
-                          "the file is damaged or not a Keras model", exit_code=1) from None

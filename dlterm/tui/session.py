@@ -54,7 +54,9 @@ class TrainingSession:
     error: str | None = None
     stderr_tail: deque = field(default_factory=lambda: deque(maxlen=20))
     monitor: str = ""
-    phase: str = ""
+    phases: list[dict[str, Any]] = field(default_factory=list)  # [{name, epochs}] of a phased plugin
+    phase: str = ""  # the phase being trained, from the latest ``phase`` event
+    phase_index: int = 0  # 1-based
     process: asyncio.subprocess.Process | None = None
 
     @property
@@ -71,7 +73,9 @@ class TrainingSession:
             self.epochs, self.steps = event["epochs"], event["steps_per_epoch"]
             self.epoch = event["initial_epoch"]
             self.monitor = event.get("monitor", "")
-            self.phase = event.get("phase", "")
+            self.phases = list(event.get("phases") or [])
+            if len(self.phases) == 1:  # a single phase has no phase events
+                self.phase = ""
         elif kind == "batch":
             self.step = event["step"]
             if "loss" in event["metrics"]:
@@ -81,6 +85,7 @@ class TrainingSession:
             self.history.append({"epoch": event["epoch"], **event["metrics"], "lr": event["lr"], "seconds": event["seconds"]})
         elif kind == "phase":
             self.phase = event.get("name", "")
+            self.phase_index = int(event.get("index", 0) or 0)
         elif kind == "failed":
             self.error = event.get("error")
         elif kind == "summary":

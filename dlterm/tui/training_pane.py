@@ -80,7 +80,7 @@ class TrainingPane(Vertical):
             self.refresh_session(session, full=event["event"] in ("epoch_end", "run_start", "summary"))
 
     def refresh_session(self, s: TrainingSession, full: bool) -> None:
-        phase = f"  phase: {s.phase}" if s.phase else ""
+        phase = f"  phase {s.phase_index}/{len(s.phases)}: {s.phase}" if s.phase and s.phases else ""
         error = f"\n[red]{s.error}[/]" if s.error else ""
         resume = f"\nresume it from the Runs tab (run {s.run_id})" if s.status == "interrupted" else ""
         self.query_one("#session-header", Static).update(

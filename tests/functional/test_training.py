@@ -56,8 +56,8 @@ def test_run_folder_and_event_stream(trainer, tmp_path):
 
 
 def test_best_checkpoint_holds_the_best_epoch(trainer, tmp_path):
-    from dlterm.training.trainer import load_model
     from dlterm import datasets
+    from dlterm.training.trainer import load_model
 
     summary, rec = trainer("cnn", overrides={"epochs": 3, "filters": 4, "early_stopping": "false"})
     best = summary["best"]

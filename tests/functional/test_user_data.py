@@ -43,7 +43,7 @@ def test_image_folder_via_data(env, tmp_path):
     result = run_cli(["train", "cnn", "--data", str(tmp_path / "imgs"), "--image-size", "16", "--epochs", "3",
                       "--set", "blocks=2", "--set", "filters=4", "--batch-size", "8", "--json"], env)
     summary = summary_of(result)
-    start = next(json.loads(l) for l in result.stdout.splitlines() if '"run_start"' in l)
+    start = next(json.loads(line) for line in result.stdout.splitlines() if '"run_start"' in line)
     assert start["class_names"] == ["dark", "light"] and start["steps_per_epoch"] == 6  # ceil(42 / 8)
     assert summary["status"] == "completed"
 

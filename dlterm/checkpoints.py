@@ -1,0 +1,33 @@
+"""Keras model files (``.keras``): safe loading and atomic saving.
+
+Every module that reads or writes a run's checkpoints goes through here, so the safety
+rules live in one place: files load in Keras's safe mode (no code from lambdas), and a
+save is written to a temporary file and renamed, so a crash never leaves half a model.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from dlterm.errors import DltermError
+from dlterm.fileio import atomic_path
+
+
+def load_model(path: Path, compile: bool = True) -> Any:
+    """Load a ``.keras`` file in safe mode (no arbitrary code from lambdas)."""
+    from dlterm.keras_env import keras
+
+    if not Path(path).is_file():
+        raise DltermError(f"model file not found: {path}", "the run may not have finished an epoch")
+    try:
+        return keras.models.load_model(path, compile=compile, safe_mode=True)
+    except Exception as e:  # noqa: BLE001 - corrupt or foreign files fail in many ways
+        raise DltermError(f"cannot load the model {path}: {type(e).__name__}: {str(e).splitlines()[0][:200] if str(e) else ''}",
+                          "the file is damaged or not a Keras model", exit_code=1) from None
+
+
+def save_model(model: Any, target: Path) -> None:
+    """Save a ``.keras`` file atomically: a crash mid-save leaves the previous file intact."""
+    with atomic_path(target, suffix=".keras") as tmp:
+        model.save(tmp, overwrite=True)

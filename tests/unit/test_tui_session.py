@@ -1,0 +1,47 @@
+"""The dashboard's view of a training child: its state is a fold of the event stream."""
+
+from dlterm.tui.session import TrainingSession, train_command
+
+
+def fold(events):
+    session = TrainingSession("cnn on shapes", ["dlterm"])
+    for event in events:
+        session.apply(event)
+    return session
+
+
+def test_a_phased_run_shows_the_phase_it_is_in():
+    session = fold([
+        {"event": "run_created", "run_id": "mobilenet-1"},
+        {"event": "run_start", "epochs": 8, "steps_per_epoch": 10, "initial_epoch": 5, "monitor": "val_accuracy",
+         "phases": [{"name": "head", "epochs": 5}, {"name": "fine-tune", "epochs": 3}]},
+        {"event": "phase", "name": "fine-tune", "index": 2, "of": 2, "first_epoch": 6, "last_epoch": 8},
+    ])
+    assert session.phases == [{"name": "head", "epochs": 5}, {"name": "fine-tune", "epochs": 3}]
+    assert (session.phase, session.phase_index) == ("fine-tune", 2)
+    assert session.epoch == 5 and session.status == "running"
+
+
+def test_epochs_batches_and_the_summary_fold_into_history_and_status():
+    session = fold([
+        {"event": "run_created", "run_id": "cnn-1"},
+        {"event": "run_start", "epochs": 2, "steps_per_epoch": 4, "initial_epoch": 0, "phases": [{"name": "train", "epochs": 2}]},
+        {"event": "batch", "step": 2, "metrics": {"loss": 1.5}},
+        {"event": "epoch_end", "epoch": 1, "metrics": {"loss": 1.2, "val_loss": 1.3}, "lr": 0.001, "seconds": 2.0},
+        {"event": "failed", "error": "the loss became NaN"},
+        {"event": "summary", "status": "failed"},
+    ])
+    assert session.phase == "" and list(session.batch_losses) == [1.5]
+    assert session.history == [{"epoch": 1, "loss": 1.2, "val_loss": 1.3, "lr": 0.001, "seconds": 2.0}]
+    assert session.step == 0 and session.epoch == 1
+    assert session.status == "failed" and session.error == "the loss became NaN" and not session.active
+
+
+def test_the_training_command_is_the_cli_call():
+    cmd = train_command("cnn", dataset="shapes", settings={"epochs": 3, "augment": True}, models_dir="/m",
+                        plugin_dirs=["/p"])
+    assert cmd[-9:] == ["--dataset", "shapes", "--set", "epochs=3", "--set", "augment=true", "--models-dir", "/m",
+                        "--plugin-dir", "/p"][-9:]
+    assert "--json" in cmd and "cnn" in cmd
+    resume = train_command(None, resume="cnn-1")
+    assert resume[resume.index("--resume") + 1] == "cnn-1" and "cnn" not in resume
