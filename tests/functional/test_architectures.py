@@ -110,6 +110,10 @@ def test_mobilenet_transfer_trains_head_then_fine_tunes(mobilenet_base):
 
 
 def test_imagenet_weights_offline_is_one_clear_line(env, tmp_path):
+    # Offline on any machine: an empty Keras cache, and every download sent to a closed port.
+    closed = "http://127.0.0.1:9"
+    env = {**env, "KERAS_HOME": str(tmp_path / "keras"), "HTTPS_PROXY": closed, "https_proxy": closed,
+           "HTTP_PROXY": closed, "http_proxy": closed}
     result = run_cli(["train", "mobilenet", "--weights", "imagenet", "--set", "data.samples=60"], env)
     assert result.returncode == 1 and "Traceback" not in result.stderr
     (line,) = result.stderr.strip().splitlines()

@@ -203,7 +203,3 @@ def test_bad_input(world, args, code, message):
     assert " — " in lines[0]  # a hint follows the problem
     assert "Traceback" not in result.stderr and result.stdout == ""
     assert snapshot(world["models"]) == before  # nothing created, nothing half-written
-
-
-def test_the_suite_is_big_enough():
-    assert len(CASES) >= 40

@@ -6,6 +6,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
 from dlterm.discovery import discover, get_plugin
 from dlterm.errors import DltermError
 from tests.conftest import run_cli
@@ -102,14 +104,12 @@ def test_user_plugin_shadows_builtin_of_same_name(tmp_path):
 
 def test_get_plugin_errors_name_the_problem(tmp_path):
     write(tmp_path, "oops", "def build(:\n")
-    try:
+    with pytest.raises(DltermError) as unknown:
         get_plugin("nope", [tmp_path])
-    except DltermError as e:
-        assert "unknown plugin 'nope'" in e.message and "cnn" in e.hint
-    try:
+    assert "unknown plugin 'nope'" in unknown.value.message and "cnn" in unknown.value.hint
+    with pytest.raises(DltermError) as broken:
         get_plugin("oops", [tmp_path])
-    except DltermError as e:
-        assert "plugin 'oops' is broken" in e.message
+    assert "plugin 'oops' is broken" in broken.value.message and "syntax error" in broken.value.message
 
 
 def test_dlterm_plugin_path_and_cli_listing(tmp_path, env):
