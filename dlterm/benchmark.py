@@ -17,8 +17,8 @@ import numpy as np
 
 from dlterm import datasets
 from dlterm.export import QUANTIZATIONS, export_run, exports_of, metric_sample, rows
-from dlterm.metrics import task_metric
 from dlterm.runstore import Run
+from dlterm.tasks import get_task
 
 
 def _latency(fn: Callable[[], Any], repeats: int) -> tuple[float, float]:
@@ -58,7 +58,7 @@ def bench_run(run: Run, repeats: int = 100, progress: Callable[[str], None] | No
     keras_test = keras.outputs(x_test)
     rows_out = []
     med, p95 = _latency(lambda: keras.outputs(x1), repeats)
-    metric, keras_value, _ = task_metric(run.meta["task"], bundle, keras_test, keras_test, y_test)
+    metric, keras_value, _ = get_task(run.meta["task"]).compare(bundle, keras_test, keras_test, y_test)
     rows_out.append({"variant": "keras (tf.function)", "status": "ok", "size_bytes": os.path.getsize(run.file("best.keras")),
                      "latency_ms_median": med, "latency_ms_p95": p95,
                      "throughput_batch32": _throughput(keras.outputs, x32), "metric": metric,

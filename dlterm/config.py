@@ -16,6 +16,7 @@ import tomllib
 from dlterm.discovery import Plugin
 from dlterm.errors import DltermError
 from dlterm.plugin_api import HyperParameter, check_value
+from dlterm.tasks import get_task
 from dlterm.training_options import TRAINING_OPTIONS
 
 CONFIG_TABLES = ("hyperparameters", "training", "data")
@@ -109,7 +110,7 @@ def _check_conflicts(plugin: Plugin, training: dict[str, Any], explicit: set[str
         if key in explicit and training["schedule"] != schedule:
             raise DltermError(f"{key} only applies to --schedule {schedule}, not {training['schedule']}",
                               f"add --schedule {schedule} or drop {key}")
-    if training["augment"] and plugin.task != "image-classification":
+    if training["augment"] and not get_task(plugin.task).augmentable:
         raise DltermError(f"augmentation is for images; plugin '{plugin.name}' does {plugin.task}",
                           "drop --augment")
     if "patience" in explicit and not training["early_stopping"]:

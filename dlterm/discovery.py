@@ -27,7 +27,8 @@ from types import ModuleType
 from typing import Any, Callable
 
 from dlterm.errors import DltermError
-from dlterm.plugin_api import TASKS, HyperParameter, check_value
+from dlterm.plugin_api import HyperParameter, check_value
+from dlterm.tasks import task_names
 from dlterm.training_options import TRAINING_OPTION_NAMES, TRAINING_OPTIONS
 
 ENTRY_POINT_GROUP = "dlterm.plugins"
@@ -189,8 +190,8 @@ def _validate(module: Any) -> list[str]:
     for attr in ("TITLE", "DESCRIPTION", "DEFAULT_DATASET"):
         if not isinstance(getattr(module, attr), str) or not getattr(module, attr).strip():
             problems.append(f"{attr} must be a non-empty string")
-    if module.TASK not in TASKS:
-        problems.append(f"TASK {module.TASK!r} is not one of {', '.join(TASKS)}")
+    if module.TASK not in task_names():
+        problems.append(f"TASK {module.TASK!r} is not one of {', '.join(task_names())}")
     if not callable(module.build):
         problems.append("build is not callable")
     for hook in ("phases", "inference_parts"):

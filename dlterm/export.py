@@ -28,8 +28,8 @@ import numpy as np
 from dlterm import datasets
 from dlterm.errors import DltermError
 from dlterm.fileio import atomic_path, read_json, remove_stale_temporaries, write_json
-from dlterm.metrics import task_metric
 from dlterm.runstore import Run
+from dlterm.tasks import get_task
 from dlterm.trained_model import export_metadata, keras_predictor
 
 FORMATS = ("onnx", "tflite")
@@ -295,6 +295,6 @@ def _verify(paths: dict[str, Path], fmt: str, meta: dict[str, Any], reference: d
             got = predictor.call(name, inputs)
             error = max(error, float(np.max(np.abs(got - expected))))
             samples += len(expected)
-    metric, keras_value, export_value = task_metric(run.meta["task"], bundle, keras_test, predictor.outputs(x_test), y_test)
+    metric, keras_value, export_value = get_task(run.meta["task"]).compare(bundle, keras_test, predictor.outputs(x_test), y_test)
     return {"max_abs_error": error, "samples": samples, "metric": metric, "keras_metric": keras_value,
             "export_metric": export_value, "metric_change": export_value - keras_value}

@@ -5,7 +5,7 @@ A plugin is a Python module that declares, at module level::
     NAME = "cnn"                          # unique, lower-case, [a-z0-9_-]
     TITLE = "Convolutional network"
     DESCRIPTION = "One paragraph: what it is and when to use it."
-    TASK = "image-classification"         # one of TASKS
+    TASK = "image-classification"         # a task of dlterm.tasks (`dlterm plugins show` lists them)
     DEFAULT_DATASET = "shapes"            # an offline dataset serving TASK
     HYPERPARAMETERS = [Int("filters", 32, min=4, max=512, help="...")]
     TRAINING_DEFAULTS = {"epochs": 5}     # optional: overrides of dlterm's training options
@@ -35,16 +35,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from typing import Any
-
-# Tasks are where datasets and architectures meet: a dataset serves a task, a plugin
-# solves one, and `dlterm train` pairs them only when the tasks agree.
-TASKS: dict[str, str] = {
-    "image-classification": "images in, one class out",
-    "sequence-forecasting": "a window of past values in, the next value out",
-    "text-classification": "token ids in, one class out",
-    "sequence-to-sequence": "a source sequence in, a target sequence out",
-    "text-generation": "a window of characters in, the next character out",
-}
 
 _TYPES = {"int": int, "float": float, "str": str, "bool": bool}
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from dlterm.errors import DltermError
 from dlterm.fileio import write_text
-from dlterm.plugin_api import TASKS
+from dlterm.tasks import task_names
 
 TEMPLATE = '''"""{title}: a dlterm architecture plugin.
 
@@ -76,7 +76,7 @@ def new_plugin(name: str, folder: Path, task: str, force: bool = False) -> Path:
         raise DltermError(f"plugin name {name!r} is not valid", "use lower-case letters, digits and '_', starting with a letter")
     if task not in SKELETONS:
         supported = ", ".join(SKELETONS)
-        if task in TASKS:  # sequence-to-sequence needs the inference_parts hook: start from the builtin
+        if task in task_names():  # sequence-to-sequence needs the inference_parts hook: start from the builtin
             raise DltermError(f"no skeleton for task {task!r}", f"copy the builtin plugins/seq2seq.py, or choose one of: {supported}")
         raise DltermError(f"unknown task {task!r}", f"choose one of: {supported}")
     path = folder / f"{name}.py"

@@ -279,8 +279,8 @@ def show(run: RunRef, as_json: JsonFlag = False, models_dir: ModelsDir = None) -
     if evaluation:
         console.print("[bold]evaluation (test split):[/] " + _evaluation_line(evaluation))
         _print_examples(evaluation)
-    elif m.get("task") in ("sequence-to-sequence", "text-generation"):
-        console.print(f"[dim]decoded examples: run `dlterm evaluate {r.id}`[/]")
+    elif r.status == "completed" or r.file("best.keras").is_file():
+        console.print(f"[dim]no test evaluation yet: run `dlterm evaluate {r.id}`[/]")
     from dlterm.export import exports_of
 
     exports = exports_of(r)
@@ -355,6 +355,7 @@ def export(
     from dlterm.errors import DltermError
     from dlterm.export import QUANTIZATIONS, export_run
     from dlterm.runstore import RunStore
+    from dlterm.tasks import get_task
 
     formats = {"all": ["onnx", "tflite"], "onnx": ["onnx"], "tflite": ["tflite"]}.get(fmt)
     if formats is None:
@@ -369,7 +370,7 @@ def export(
     console.print(exports_table(results))
     console.print(f"files in {Path(results[0]['path']).parent}" if results else "nothing exported")
     for res in results:
-        if _metric_worse(res):
+        if get_task(r.meta["task"]).worse(res["keras_metric"], res["export_metric"]):
             console.print(f"[yellow]warning:[/] {res['format']} {res['quantize']} changes {res['metric']} from "
                           f"{res['keras_metric']:.4g} to {res['export_metric']:.4g}; prefer a lighter quantization")
 
@@ -381,13 +382,6 @@ def exports_table(results: list[dict[str, Any]]) -> Table:
         table.add_row(Path(res["path"]).name, f"{res['size_bytes'] / 1e6:.2f} MB", f"{res['max_abs_error']:.1e}", change,
                       "yes" if res.get("verified") else "[red]no[/]")
     return table
-
-
-def _metric_worse(res: dict[str, Any]) -> bool:
-    """A quantized export that loses more than 1 point of accuracy or 10% of an error (RMSE, bits/char)."""
-    if res["metric"] in ("accuracy", "char_accuracy"):
-        return res["keras_metric"] - res["export_metric"] > 0.01
-    return res["export_metric"] > 1.1 * res["keras_metric"]
 
 
 @app.command("predict")

@@ -6,7 +6,6 @@ loads its data.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from dlterm.datasets.base import DataBundle, DatasetInfo
@@ -103,20 +102,9 @@ def get_dataset(name: str) -> DatasetInfo:
     return DATASETS[name]
 
 
-def dataset_for_path(path: str, task: str) -> str:
-    """The dataset that reads a --data path for a task: the task's one file dataset."""
-    p = Path(path).expanduser()
-    if not p.exists():
-        raise DltermError(f"--data path not found: {p}", "check the path")
-    for name, info in DATASETS.items():
-        if info.needs_path and info.task == task:
-            return name
-    raise DltermError(f"no dataset reads files for {task}", "name one with --dataset (see `dlterm datasets`)")
-
-
 def load(name: str, settings: dict[str, Any], seed: int) -> DataBundle:
     info = get_dataset(name)
     return info.load_function()(info.resolve_settings(settings), seed)
 
 
-__all__ = ["DATASETS", "DataBundle", "DatasetInfo", "dataset_for_path", "get_dataset", "load"]
+__all__ = ["DATASETS", "DataBundle", "DatasetInfo", "get_dataset", "load"]

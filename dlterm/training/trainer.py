@@ -28,7 +28,7 @@ from dlterm.errors import DltermError, TrainingFailed
 from dlterm.events import Emitter, FileSink
 from dlterm.fileio import remove_stale_temporaries, write_json, write_text
 from dlterm.runstore import Run, RunStore
-from dlterm.tasks import TASK_TRAINING, monitor_for
+from dlterm.tasks import get_task
 from dlterm.training.distribute import check_strategy, is_chief, make_strategy
 
 
@@ -70,15 +70,16 @@ def prepare(req: TrainRequest) -> Prepared:
     if req.data_path:
         cfg["data"]["path"] = req.data_path
     dataset = req.dataset or file_config.get("dataset")
+    task = get_task(plugin.task)
     if not dataset:
-        dataset = datasets.dataset_for_path(cfg["data"]["path"], plugin.task) if cfg["data"].get("path") else plugin.default_dataset
+        dataset = task.file_dataset(cfg["data"]["path"]) if cfg["data"].get("path") else plugin.default_dataset
     info = datasets.get_dataset(dataset)
-    if info.task != plugin.task:
-        fitting = ", ".join(n for n, d in datasets.DATASETS.items() if d.task == plugin.task)
+    if info not in task.datasets():
+        fitting = ", ".join(d.name for d in task.datasets())
         raise DltermError(f"dataset '{dataset}' is for {info.task}, but plugin '{plugin.name}' does {plugin.task}",
                           f"datasets for {plugin.task}: {fitting}")
     cfg["data"] = info.resolve_settings(cfg["data"])
-    monitor, mode = monitor_for(plugin.task, cfg["training"]["monitor"])
+    monitor, mode = task.monitor_for(cfg["training"]["monitor"])
     return Prepared(plugin, dataset, cfg, monitor, mode)
 
 
@@ -117,7 +118,7 @@ def _prepare_resume(req: TrainRequest, store: RunStore) -> Prepared:
     if done >= total and status == "completed":
         raise DltermError(f"run {run.id} has already trained {done} of {total} epochs",
                           "pass a larger --epochs to train it further")
-    monitor, mode = monitor_for(plugin.task, cfg["training"]["monitor"])
+    monitor, mode = get_task(plugin.task).monitor_for(cfg["training"]["monitor"])
     return Prepared(plugin, run.meta["dataset"], cfg, monitor, mode, run=run)
 
 
@@ -391,5 +392,5 @@ def _shape_fits(got: tuple, want: tuple) -> bool:
 def compile_model(model: Any, task: str, options: dict[str, Any], steps_per_epoch: int) -> None:
     from dlterm.training.optim import make_optimizer
 
-    tt = TASK_TRAINING[task]
-    model.compile(optimizer=make_optimizer(options, steps_per_epoch), loss=tt.loss, metrics=list(tt.metrics))
+    t = get_task(task)
+    model.compile(optimizer=make_optimizer(options, steps_per_epoch), loss=t.loss, metrics=list(t.metrics))

@@ -17,7 +17,7 @@ from textual.message import Message
 from textual.widgets import Button, DataTable, Input, Label, Select, Static
 
 from dlterm.fileio import read_json
-from dlterm.predict import TEXT_TASKS, describe
+from dlterm.predict import describe
 from dlterm.runstore import Run, RunStore
 from dlterm.tui.confirm import ConfirmScreen
 from dlterm.tui.widgets.curves import CurveChart
@@ -159,7 +159,7 @@ class RunsPane(Horizontal):
     def predict(self, run: Run) -> None:
         typed = self.query_one("#predict-input", Input).value.strip()
         # Text tasks take the line as one text; images and values are separate items.
-        text = [typed] if run.meta.get("task") in TEXT_TASKS else typed.split()
+        text = [typed] if _text_input(run) else typed.split()
         if typed:
             exported = run.file("exports") / "model.onnx"
             model = str(exported) if exported.is_file() else run.id
@@ -194,6 +194,16 @@ class RunsPane(Horizontal):
                 self.show_run(self.current)
         else:
             out.update("\n".join(describe(r) for r in result))
+
+
+def _text_input(run: Run) -> bool:
+    from dlterm.errors import DltermError
+    from dlterm.tasks import get_task
+
+    try:
+        return get_task(str(run.meta.get("task"))).text_input
+    except DltermError:
+        return False
 
 
 def file_name(path: str) -> str:

@@ -1,0 +1,82 @@
+"""The task object: what every task must say, with the defaults most tasks share."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from dlterm.errors import DltermError
+
+
+@dataclass(frozen=True)
+class Task:
+    """One kind of problem a model solves.
+
+    Training reads ``loss``, ``metrics`` (Keras names) and the default ``monitor``/``mode``
+    that pick the best epoch. Evaluation calls :meth:`evaluate`; export verification and the
+    benchmark compare runtimes on :meth:`headline_metric` (named ``headline``).
+    """
+
+    name: str
+    summary: str  # one line: what goes in, what comes out
+    loss: str
+    metrics: tuple[str, ...]
+    monitor: str  # default for early stopping and the best checkpoint
+    mode: str  # "max" or "min"
+    headline: str  # the metric an export is judged by
+    higher_is_better: bool
+    augmentable: bool = False  # image augmentation applies
+    text_input: bool = False  # a prediction input is one text, not a list of items
+
+    def monitor_for(self, requested: str) -> tuple[str, str]:
+        """(metric name, mode) for the user's ``monitor`` option ('auto' = the task's own)."""
+        if requested == "auto":
+            return self.monitor, self.mode
+        available = {"loss", "val_loss"} | set(self.metrics) | {f"val_{m}" for m in self.metrics}
+        if requested not in available:
+            raise DltermError(f"monitor {requested!r} is not recorded for {self.name}",
+                              f"choose one of: {', '.join(sorted(available))}")
+        mode = "min" if requested.endswith(("loss", "mae")) else "max"
+        return requested, mode
+
+    def evaluate(self, bundle: Any, outputs: np.ndarray, predictor: Any) -> dict[str, Any]:
+        """Test-split metrics (and baselines, examples) from the model's raw outputs."""
+        raise NotImplementedError
+
+    def headline_metric(self, bundle: Any, outputs: np.ndarray, y: np.ndarray) -> float:
+        """The headline metric of ``outputs`` against targets ``y`` (rows of the test split)."""
+        raise NotImplementedError
+
+    def compare(self, bundle: Any, keras_out: np.ndarray, export_out: np.ndarray, y: np.ndarray) -> tuple[str, float, float]:
+        """(headline name, Keras value, export value) on the same test rows."""
+        return self.headline, self.headline_metric(bundle, keras_out, y), self.headline_metric(bundle, export_out, y)
+
+    def datasets(self) -> list[Any]:
+        """The registered datasets that serve this task."""
+        from dlterm.datasets import DATASETS
+
+        return [d for d in DATASETS.values() if d.task == self.name]
+
+    def file_dataset(self, path: str) -> str:
+        """The dataset that reads a user's ``--data`` path for this task."""
+        from pathlib import Path
+
+        p = Path(path).expanduser()
+        if not p.exists():
+            raise DltermError(f"--data path not found: {p}", "check the path")
+        for info in self.datasets():
+            if info.needs_path:
+                return info.name
+        raise DltermError(f"no dataset reads files for {self.name}", "name one with --dataset (see `dlterm datasets`)")
+
+    def worse(self, before: float, after: float) -> bool:
+        """Whether a quantized export lost too much: 1 point of a rate, or 10% of an error."""
+        if self.higher_is_better:
+            return before - after > 0.01
+        return after > 1.1 * before
+
+    def describe(self) -> dict[str, Any]:
+        return {"name": self.name, "summary": self.summary, "loss": self.loss, "metrics": list(self.metrics),
+                "monitor": self.monitor, "headline": self.headline}

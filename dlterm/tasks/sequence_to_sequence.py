@@ -1,0 +1,45 @@
+"""Sequence to sequence: a source sequence in, a target sequence out (greedy decoding).
+
+Evaluated on the decoded test targets: exact matches and character accuracy, next to a
+baseline that writes each position's most common training character, with examples.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from dlterm.inference import END, decode_ids
+from dlterm.metrics import char_accuracy, exact_match
+from dlterm.tasks.base import Task
+
+EXAMPLES = 8
+
+
+def seq2seq_metrics(y_test: np.ndarray, decoded: np.ndarray, y_train: np.ndarray, prep: dict[str, Any],
+                    pairs: list[tuple[str, str]]) -> dict[str, Any]:
+    # Baseline: each position's most common training character (no look at the source).
+    majority = np.array([np.bincount(col, minlength=len(prep["target_vocabulary"])).argmax() for col in y_train.T])
+    baseline = np.tile(majority, (len(y_test), 1))
+    outputs = [decode_ids(row, prep["target_vocabulary"]) for row in decoded[:EXAMPLES]]
+    examples = [{"source": s, "target": t, "output": out, "correct": out == t} for (s, t), out in zip(pairs, outputs)]
+    return {"metrics": {"exact_match": exact_match(y_test, decoded), "char_accuracy": char_accuracy(y_test, decoded),
+                        "baseline_char_accuracy": char_accuracy(y_test, baseline)},
+            "examples": examples, "end_token": END}
+
+
+@dataclass(frozen=True)
+class SequenceToSequenceTask(Task):
+    def evaluate(self, bundle: Any, outputs: np.ndarray, predictor: Any) -> dict[str, Any]:
+        return seq2seq_metrics(bundle.y_test, outputs, bundle.y_train, bundle.preprocessing, bundle.extra["test_pairs"])
+
+    def headline_metric(self, bundle: Any, outputs: np.ndarray, y: np.ndarray) -> float:
+        return char_accuracy(y, outputs)
+
+
+TASK = SequenceToSequenceTask("sequence-to-sequence", "a source sequence in, a target sequence out",
+                              loss="sparse_categorical_crossentropy", metrics=("accuracy",),
+                              monitor="val_accuracy", mode="max", headline="char_accuracy",
+                              higher_is_better=True, text_input=True)
