@@ -42,8 +42,8 @@ def test_seq2seq_beats_the_positional_baseline_on_dates(trainer):
     assert prep["target_length"] == 11 and set("0123456789-") <= set(prep["target_vocabulary"])
     # Beam search: width 1 is exactly greedy decoding; a wider beam decodes at least about as well.
     from dlterm import datasets
-    from dlterm.metrics import char_accuracy
     from dlterm.export import rows
+    from dlterm.metrics import char_accuracy
     from dlterm.trained_model import keras_predictor
 
     predictor, _ = keras_predictor(run)

@@ -91,7 +91,7 @@ def test_text_generation_bits_per_char_and_unigram_baseline():
     prep = {"unigram": [0.0, 0.0, 0.5, 0.5]}
     y = np.array([2, 3])
     probs = np.array([[0, 0, 1.0, 0], [0, 0, 0.5, 0.5]])
-    predictor = SimpleNamespace(generate=lambda seed, **kw: {"output": seed.upper()})
+    predictor = SimpleNamespace(generate=lambda text, **kw: {"output": text.upper()})
     bundle = SimpleNamespace(y_test=y, preprocessing=prep, extra={"seed_text": "ab"})
     result = get_task("text-generation").evaluate(bundle, probs, predictor)
     assert result["metrics"]["bits_per_char"] == pytest.approx(0.5)  # -log2(1) and -log2(0.5), averaged
