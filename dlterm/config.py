@@ -15,7 +15,7 @@ import tomllib
 
 from dlterm.discovery import Plugin
 from dlterm.errors import DltermError
-from dlterm.plugin_api import HyperParameter, check_value
+from dlterm.settings import HyperParameter, check_value
 from dlterm.tasks import get_task
 from dlterm.training_options import TRAINING_OPTIONS
 

@@ -27,7 +27,7 @@ from types import ModuleType
 from typing import Any, Callable
 
 from dlterm.errors import DltermError
-from dlterm.plugin_api import HyperParameter, check_value
+from dlterm.settings import HyperParameter, check_value
 from dlterm.tasks import task_names
 from dlterm.training_options import TRAINING_OPTION_NAMES, TRAINING_OPTIONS
 

@@ -7,7 +7,7 @@ No TensorFlow here: the CLI, the TUI form and plugin validation all read this li
 
 from __future__ import annotations
 
-from dlterm.plugin_api import Bool, Choice, Float, Int
+from dlterm.settings import Bool, Choice, Float, Int
 
 OPTIMIZERS = ("adam", "sgd", "rmsprop", "adagrad", "adadelta")
 SCHEDULES = ("constant", "exponential", "cosine", "plateau")

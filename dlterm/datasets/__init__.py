@@ -10,7 +10,7 @@ from typing import Any
 
 from dlterm.datasets.base import DataBundle, DatasetInfo
 from dlterm.errors import DltermError
-from dlterm.plugin_api import Choice, Float, HyperParameter, Int
+from dlterm.settings import Choice, Float, HyperParameter, Int
 
 _SPLITS = (
     Float("val_fraction", 0.15, min=0.01, max=0.5, help="fraction of samples held out for validation"),

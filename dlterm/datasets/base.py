@@ -12,7 +12,8 @@ from typing import Any, Callable
 import numpy as np
 
 from dlterm.errors import DltermError
-from dlterm.plugin_api import DataSpec, HyperParameter, check_value
+from dlterm.plugin_api import DataSpec
+from dlterm.settings import HyperParameter, check_value
 
 
 @dataclass

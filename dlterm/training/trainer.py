@@ -103,7 +103,7 @@ def _prepare_resume(req: TrainRequest, store: RunStore) -> Prepared:
         cfg = {**cfg, "training": {**cfg["training"], "epochs": int(epochs)}}
     strategy = req.overrides.get("strategy", req.overrides.get("training.strategy"))
     if strategy is not None:  # e.g. finish a multi-worker run on one machine
-        from dlterm.plugin_api import check_value
+        from dlterm.settings import check_value
         from dlterm.training_options import TRAINING_OPTIONS
 
         spec = next(o for o in TRAINING_OPTIONS if o.name == "strategy")

@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Input, Label, Select, Switch
 
-from dlterm.plugin_api import HyperParameter, check_value
+from dlterm.settings import HyperParameter, check_value
 
 
 class SpecForm(Vertical):
