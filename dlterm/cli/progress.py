@@ -2,17 +2,53 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 SHORT_NAMES = {"accuracy": "acc", "val_accuracy": "val_acc"}
+RATES = ("accuracy", "acc")  # shares in [0, 1]: always four decimals, so 1 reads 1.0000
+
+
+def format_metric(name: str, value: float) -> str:
+    """A metric for people: rates with four decimals, anything else with four significant
+    digits that keep their decimal point (``1.000``, not ``1``)."""
+    if name.removeprefix("val_") in RATES:
+        return f"{value:.4f}"
+    return f"{value:#.4g}"
 
 
 def format_metrics(metrics: dict[str, float], keys: list[str] | None = None) -> str:
     keys = keys or list(metrics)
-    return "  ".join(f"{SHORT_NAMES.get(k, k)} {metrics[k]:.4g}" for k in keys if k in metrics)
+    return "  ".join(f"{SHORT_NAMES.get(k, k)} {format_metric(k, metrics[k])}" for k in keys if k in metrics)
+
+
+def format_eta(seconds: float | None) -> str:
+    if seconds is None or seconds != seconds or seconds < 0:
+        return "-:--:--"
+    seconds = int(round(seconds))
+    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+
+
+class Eta:
+    """Time left at the pace so far. Rich's own estimate needs several updates within
+    30 s, which an epoch bar (one update an epoch) never gets."""
+
+    def __init__(self, clock=time.monotonic):
+        self.clock = clock
+        self.start: float | None = None
+        self.done_at_start = 0
+
+    def begin(self, done: int = 0) -> None:
+        self.start, self.done_at_start = self.clock(), done
+
+    def remaining(self, done: int, total: int) -> float | None:
+        if self.start is None or done <= self.done_at_start or total <= 0:
+            return None
+        per_unit = (self.clock() - self.start) / (done - self.done_at_start)
+        return per_unit * max(0, total - done)
 
 
 class ProgressDisplay:
@@ -23,6 +59,7 @@ class ProgressDisplay:
         self.progress: Progress | None = None
         self.epoch_task: Any = None
         self.step_task: Any = None
+        self.epoch_eta, self.step_eta = Eta(), Eta()
 
     def __call__(self, event: dict[str, Any]) -> None:
         handler = getattr(self, "on_" + event["event"], None)
@@ -47,21 +84,28 @@ class ProgressDisplay:
         self.console.print(f"model: {e['params']:,} parameters; {e['epochs']} epochs of {e['steps_per_epoch']} steps; "
                            f"best checkpoint by {e['monitor']}{replicas}")
         self.progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                                 TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(),
+                                 TimeElapsedColumn(), TextColumn("eta {task.fields[eta]}"),
                                  TextColumn("{task.fields[info]}"), console=self.console, transient=True)
         self.progress.start()
-        self.epoch_task = self.progress.add_task("epochs", total=e["epochs"], completed=e["initial_epoch"], info="")
-        self.step_task = self.progress.add_task("steps ", total=e["steps_per_epoch"], info="")
+        self.epochs, self.steps = e["epochs"], e["steps_per_epoch"]
+        self.epoch_eta.begin(e["initial_epoch"])
+        self.step_eta.begin()
+        self.epoch_task = self.progress.add_task("epochs", total=e["epochs"], completed=e["initial_epoch"], info="",
+                                                 eta=format_eta(None))
+        self.step_task = self.progress.add_task("steps ", total=e["steps_per_epoch"], info="", eta=format_eta(None))
 
     def on_batch(self, e: dict[str, Any]) -> None:
         if self.progress:
-            self.progress.update(self.step_task, completed=e["step"], info=format_metrics(e["metrics"], ["loss"]))
+            eta = format_eta(self.step_eta.remaining(e["step"], e["steps"]))
+            self.progress.update(self.step_task, completed=e["step"], info=format_metrics(e["metrics"], ["loss"]), eta=eta)
 
     def on_epoch_end(self, e: dict[str, Any]) -> None:
         self._print(f"epoch {e['epoch']}/{e['epochs']}  {format_metrics(e['metrics'])}  lr {e['lr']:.1e}  {e['seconds']:.1f}s")
         if self.progress:
-            self.progress.update(self.epoch_task, completed=e["epoch"])
-            self.progress.reset(self.step_task, info="")
+            eta = format_eta(self.epoch_eta.remaining(e["epoch"], e["epochs"]))
+            self.progress.update(self.epoch_task, completed=e["epoch"], eta=eta)
+            self.progress.reset(self.step_task, info="", eta=format_eta(None))
+            self.step_eta.begin()
 
     def on_phase(self, e: dict[str, Any]) -> None:
         self._print(f"[bold]phase {e['index']}/{e['of']}: {e['name']}[/] — epochs {e['first_epoch']}-{e['last_epoch']}, "
@@ -74,7 +118,7 @@ class ProgressDisplay:
             self._print(f"[yellow]evaluation skipped:[/] {e['error']}")
 
     def on_checkpoint(self, e: dict[str, Any]) -> None:
-        self._print(f"  [green]↳ best so far[/] ({e['monitor']} {e['value']:.4g}) saved")
+        self._print(f"  [green]↳ best so far[/] ({e['monitor']} {format_metric(e['monitor'], e['value'])}) saved")
 
     def on_early_stop(self, e: dict[str, Any]) -> None:
         why = e.get("reason") or f"{e['monitor']} stopped improving"
@@ -91,7 +135,7 @@ class ProgressDisplay:
             self.progress.stop()
             self.progress = None
         best = e.get("best") or {}
-        best_text = f"; best {best['monitor']} {best['value']:.4g} at epoch {best['epoch']}" if best else ""
+        best_text = f"; best {best['monitor']} {format_metric(best['monitor'], best['value'])} at epoch {best['epoch']}" if best else ""
         self.console.print(f"[bold]{e['status']}[/]: {e['epochs_completed']} epoch(s){best_text}")
         if e["status"] == "interrupted":
             self.console.print(f"resume with: dlterm train --resume {e['run_id']}")
