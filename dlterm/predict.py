@@ -58,23 +58,6 @@ def _text_argument(item: str) -> str:
     return item
 
 
-def describe(result: dict[str, Any]) -> str:
-    """One prediction as a line of rich markup for people (the CLI and the dashboard share it)."""
-    from rich.markup import escape
-
-    result = {k: escape(v) if isinstance(v, str) else v for k, v in result.items()}
-    if "label" in result:
-        # A long text is shortened; an image path is kept whole (its end names the file).
-        long_text = len(result["input"]) > 60 and not Path(result["input"]).is_file()
-        text = result["input"][:57] + "..." if long_text else result["input"]
-        return f"{text}: [b]{result['label']}[/] ({result['confidence']:.1%})"
-    if "forecast" in result:
-        return f"next {result['target']} (after {result['last']:.6g}): [b]{', '.join(f'{v:.6g}' for v in result['forecast'])}[/]"
-    if "temperature" in result:
-        return f"{result['input']}[b]{result['output']}[/]"
-    return f"{result['input']} → [b]{result['output']}[/]"
-
-
 def _csv_rows(path: Path, columns: list[str]) -> list[list[float]]:
     try:
         with open(path, newline="", encoding="utf-8-sig") as f:

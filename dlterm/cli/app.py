@@ -225,29 +225,24 @@ def runs_list(as_json: JsonFlag = False, models_dir: ModelsDir = None) -> None:
     if not runs:
         console.print(f"no runs in {store.root} yet — train one with `dlterm train cnn`")
         return
-    import time
+    from dlterm.views import RUN_COLUMNS, run_row
 
-    table = Table("run", "plugin", "dataset", "status", "epochs", "best", "created", box=None)
+    table = Table(*RUN_COLUMNS, box=None)
+    table.columns[0].no_wrap = True  # ids are typed back: never cut or wrapped
     for r in runs:
-        best = r.meta.get("best") or {}
-        epochs = f"{r.meta.get('epochs_completed', 0)}/{r.meta.get('config', {}).get('training', {}).get('epochs', '?')}"
-        table.add_row(r.id, r.meta.get("plugin", "?"), r.meta.get("dataset", "?"), _status_text(r.status), epochs,
-                      f"{best['monitor']} {best['value']:.4g}" if best else "-",
-                      time.strftime("%Y-%m-%d %H:%M", time.localtime(r.meta.get("created", 0))))
+        table.add_row(*run_row(r.meta, r.status).values())
     console.print(table)
-
-
-def _status_text(status: str) -> str:
-    colour = {"completed": "green", "running": "cyan", "interrupted": "yellow", "failed": "red"}.get(status, "white")
-    return f"[{colour}]{status}[/]"
 
 
 @app.command("show")
 def show(run: RunRef, as_json: JsonFlag = False, models_dir: ModelsDir = None) -> None:
     """Show a run: config, model summary, best metrics, curves, evaluation."""
+    from rich.markup import escape
+
     from dlterm.cli.plot import sparkline
     from dlterm.fileio import read_json
     from dlterm.runstore import RunStore
+    from dlterm.views import config_lines, evaluation_line, format_metric, run_header
 
     r = RunStore(models_dir).get(run)
     history = r.history()
@@ -257,27 +252,18 @@ def show(run: RunRef, as_json: JsonFlag = False, models_dir: ModelsDir = None) -
 
         _print_json({**r.to_dict(), "history": history, "evaluation": evaluation, "exports": exports_of(r)})
         return
-    m = r.meta
-    console.print(f"[bold]{r.id}[/]  {_status_text(r.status)}  {m.get('plugin')} on {m.get('dataset')}  ({r.path})")
-    if m.get("error"):
-        console.print(f"[red]error:[/] {m['error']}")
-    cfg = m.get("config", {})
-    for section in ("hyperparameters", "training", "data"):
-        values = cfg.get(section, {})
-        if values:
-            console.print(f"[bold]{section}:[/] " + ", ".join(f"{k}={v}" for k, v in values.items()))
-    console.print(f"[bold]parameters:[/] {m.get('params', 0):,}   [bold]epochs:[/] {m.get('epochs_completed', 0)}")
-    best = m.get("best") or {}
-    if best:
-        console.print(f"[bold]best:[/] {best['monitor']} {best['value']:.4g} at epoch {best['epoch']}")
+    header = run_header(r.meta, r.status)
+    console.print(header[0] + f"  ({escape(str(r.path))})")
+    for line in header[1:] + config_lines(r.meta):
+        console.print(line)
     if history:
         console.print("[bold]curves[/] (first → last epoch):")
         keys = [k for k in history[0] if k not in ("epoch", "seconds", "phase")]
         for key in keys:
             values = [row[key] for row in history if key in row]
-            console.print(f"  {key:<14} {sparkline(values)}  {values[0]:.4g} → {values[-1]:.4g}")
+            console.print(f"  {key:<14} {sparkline(values)}  {format_metric(key, values[0])} → {format_metric(key, values[-1])}")
     if evaluation:
-        console.print("[bold]evaluation (test split):[/] " + _evaluation_line(evaluation))
+        console.print("[bold]evaluation (test split):[/] " + evaluation_line(evaluation))
         _print_examples(evaluation)
     elif r.status == "completed" or r.file("best.keras").is_file():
         console.print(f"[dim]no test evaluation yet: run `dlterm evaluate {r.id}`[/]")
@@ -290,10 +276,6 @@ def show(run: RunRef, as_json: JsonFlag = False, models_dir: ModelsDir = None) -
     summary = r.file("summary.txt")
     if summary.is_file():
         console.print("[bold]model:[/]\n" + summary.read_text(encoding="utf-8"))
-
-
-def _evaluation_line(ev: dict[str, Any]) -> str:
-    return ", ".join(f"{k} {v:.4g}" for k, v in ev.get("metrics", {}).items())
 
 
 def _print_examples(ev: dict[str, Any]) -> None:
@@ -329,8 +311,10 @@ def evaluate(
         _print_json(result)
         return
     console.print(f"[bold]{r.id}[/] ({checkpoint} checkpoint) on {result['samples']} test samples")
+    from dlterm.views import format_metric
+
     for key, value in result["metrics"].items():
-        console.print(f"  {key:<22} {value:.4f}")
+        console.print(f"  {key:<22} {format_metric(key, value)}")
     _print_examples(result)
     if "confusion_matrix" in result:
         names = result["class_names"]
@@ -356,6 +340,7 @@ def export(
     from dlterm.export import QUANTIZATIONS, export_run
     from dlterm.runstore import RunStore
     from dlterm.tasks import get_task
+    from dlterm.views import format_metric
 
     formats = {"all": ["onnx", "tflite"], "onnx": ["onnx"], "tflite": ["tflite"]}.get(fmt)
     if formats is None:
@@ -372,15 +357,16 @@ def export(
     for res in results:
         if get_task(r.meta["task"]).worse(res["keras_metric"], res["export_metric"]):
             console.print(f"[yellow]warning:[/] {res['format']} {res['quantize']} changes {res['metric']} from "
-                          f"{res['keras_metric']:.4g} to {res['export_metric']:.4g}; prefer a lighter quantization")
+                          f"{format_metric(res['metric'], res['keras_metric'])} to {format_metric(res['metric'], res['export_metric'])}; "
+                          "prefer a lighter quantization")
 
 
 def exports_table(results: list[dict[str, Any]]) -> Table:
-    table = Table("file", "size", "max |error|", "test metric: keras → export", "verified", box=None)
+    from dlterm.views import EXPORT_COLUMNS, export_row
+
+    table = Table(*EXPORT_COLUMNS, box=None)
     for res in results:
-        change = f"{res['metric']} {res['keras_metric']:.4g} → {res['export_metric']:.4g}"
-        table.add_row(Path(res["path"]).name, f"{res['size_bytes'] / 1e6:.2f} MB", f"{res['max_abs_error']:.1e}", change,
-                      "yes" if res.get("verified") else "[red]no[/]")
+        table.add_row(*export_row(res).values())
     return table
 
 
@@ -399,7 +385,8 @@ def predict(
     """Predict with an exported model (no TensorFlow) or a run's Keras model."""
     from dlterm.errors import DltermError
     from dlterm.inference import InferenceError
-    from dlterm.predict import describe, predictor_for, read_inputs
+    from dlterm.predict import predictor_for, read_inputs
+    from dlterm.views import prediction_line
 
     try:
         predictor = predictor_for(model, models_dir)
@@ -411,7 +398,7 @@ def predict(
         _print_json(results)
         return
     for res in results:
-        console.print(describe(res))
+        console.print(prediction_line(res))
 
 
 @app.command("bench")
@@ -434,6 +421,8 @@ def bench(
 
 
 def bench_table(rows: list[dict[str, Any]]) -> Table:
+    from dlterm.views import format_metric
+
     table = Table("variant", "status", "size", "p50 ms", "p95 ms", "batch-32 /s", "test metric", "max |error|", box=None)
     for row in rows:
         if row["status"].startswith("error"):
@@ -441,7 +430,7 @@ def bench_table(rows: list[dict[str, Any]]) -> Table:
             continue
         table.add_row(row["variant"], row["status"], f"{row['size_bytes'] / 1e6:.2f} MB", f"{row['latency_ms_median']:.3f}",
                       f"{row['latency_ms_p95']:.3f}", f"{row['throughput_batch32']:,.0f}",
-                      f"{row['metric']} {row['metric_value']:.4g}", f"{row['max_abs_error']:.1e}")
+                      f"{row['metric']} {format_metric(row['metric'], row['metric_value'])}", f"{row['max_abs_error']:.1e}")
     return table
 
 

@@ -238,6 +238,7 @@ def _fit(run: Run, model: Any, bundle: Any, prep: Prepared, steps: int, history:
 
     phases = plan_phases(prep.plugin, prep.config)
     total_epochs = sum(p.epochs for p in phases)
+    run.update(epochs_planned=total_epochs)  # what listings show as done/planned (all phases)
     recorder = RunRecorder(run, emitter, prep.monitor, prep.mode, total_epochs, steps, history, best, stop)
     callbacks: list[Any] = [recorder]
     early = None

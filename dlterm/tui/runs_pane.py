@@ -6,8 +6,6 @@ import asyncio
 import json
 import shutil
 import sys
-import time
-from pathlib import Path
 from typing import Any
 
 from textual import work
@@ -17,10 +15,10 @@ from textual.message import Message
 from textual.widgets import Button, DataTable, Input, Label, Select, Static
 
 from dlterm.fileio import read_json
-from dlterm.predict import describe
 from dlterm.runstore import Run, RunStore
 from dlterm.tui.confirm import ConfirmScreen
 from dlterm.tui.widgets.curves import CurveChart
+from dlterm.views import RUN_COLUMNS, config_lines, evaluation_line, export_line, prediction_line, run_header, run_row
 
 
 class ResumeRequested(Message):
@@ -71,7 +69,7 @@ class RunsPane(Horizontal):
 
     def on_mount(self) -> None:
         table = self.query_one("#runs-table", DataTable)
-        table.add_columns("run", "plugin", "dataset", "status", "epochs", "best", "created")
+        table.add_columns(*RUN_COLUMNS)
         self.reload()
 
     def reload(self) -> None:
@@ -80,12 +78,7 @@ class RunsPane(Horizontal):
         table.clear()
         self.runs = self.store.runs()
         for r in self.runs:
-            best = r.meta.get("best") or {}
-            epochs = r.meta.get("config", {}).get("training", {}).get("epochs", "?")
-            table.add_row(r.id, r.meta.get("plugin", "?"), r.meta.get("dataset", "?"), r.status,
-                          f"{r.meta.get('epochs_completed', 0)}/{epochs}",
-                          f"{best['value']:.4g}" if best else "-",
-                          time.strftime("%m-%d %H:%M", time.localtime(r.meta.get("created", 0))), key=r.id)
+            table.add_row(*run_row(r.meta, r.status, short=True).values(), key=r.id)
         index = next((i for i, r in enumerate(self.runs) if r.id == keep), 0)
         if self.runs:
             table.move_cursor(row=index)
@@ -100,25 +93,11 @@ class RunsPane(Horizontal):
 
     def show_run(self, run: Run) -> None:
         self.current = run
-        m = run.meta
-        cfg = m.get("config", {})
-        best = m.get("best") or {}
-        lines = [f"[b]{run.id}[/]  {run.status}  {m.get('plugin')} on {m.get('dataset')}",
-                 f"parameters {m.get('params', 0):,}; epochs {m.get('epochs_completed', 0)}"
-                 + (f"; best {best['monitor']} {best['value']:.4g} (epoch {best['epoch']})" if best else "")]
-        if m.get("error"):
-            lines.append(f"[red]{m['error']}[/]")
-        for section in ("hyperparameters", "training"):
-            if cfg.get(section):
-                lines.append(f"[b]{section}[/]: " + ", ".join(f"{k}={v}" for k, v in cfg[section].items()))
+        lines = run_header(run.meta, run.status) + config_lines(run.meta, ("hyperparameters", "training"))
         if run.file("evaluation.json").is_file():
-            ev = read_json(run.file("evaluation.json"))
-            lines.append("[b]test[/]: " + ", ".join(f"{k} {v:.4g}" for k, v in ev["metrics"].items()))
+            lines.append("[b]test[/]: " + evaluation_line(read_json(run.file("evaluation.json"))))
         if run.file("exports.json").is_file():
-            for e in read_json(run.file("exports.json")):
-                lines.append(f"[b]export[/] {e['format']} {e['quantize']}: max |error| {e['max_abs_error']:.1e}, "
-                             f"{e['metric']} {e['keras_metric']:.4g} → {e['export_metric']:.4g}, "
-                             f"{'verified' if e.get('verified') else '[red]not verified[/]'}")
+            lines += [f"[b]export[/] {export_line(e)}" for e in read_json(run.file("exports.json"))]
         if self.compare_with is not None and self.compare_with.id != run.id:
             lines.append(f"[b]comparing with[/] {self.compare_with.id}")
         self.query_one("#run-detail", Static).update("\n".join(lines))
@@ -188,12 +167,11 @@ class RunsPane(Horizontal):
             return
         result = json.loads(stdout.decode())
         if args[0] == "export":
-            out.update("\n".join(f"{file_name(r['path'])}: max |error| {r['max_abs_error']:.1e}, {r['metric']} "
-                                 f"{r['keras_metric']:.4g} → {r['export_metric']:.4g}" for r in result))
+            out.update("\n".join(export_line(r) for r in result))
             if self.current:
                 self.show_run(self.current)
         else:
-            out.update("\n".join(describe(r) for r in result))
+            out.update("\n".join(prediction_line(r) for r in result))
 
 
 def _text_input(run: Run) -> bool:
@@ -204,7 +182,3 @@ def _text_input(run: Run) -> bool:
         return get_task(str(run.meta.get("task"))).text_input
     except DltermError:
         return False
-
-
-def file_name(path: str) -> str:
-    return Path(path).name

@@ -1,0 +1,119 @@
+"""How runs, evaluations, exports and predictions read, for both front ends.
+
+Pure functions from plain data (a run's metadata, an evaluation, export records, a
+prediction) to text with rich markup. The CLI puts them in rich tables, the dashboard in
+Textual widgets (both render rich markup), so a run reads the same in either, and a
+number is formatted in one place.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from rich.markup import escape
+
+STATUS_COLOURS = {"completed": "green", "running": "cyan", "interrupted": "yellow", "failed": "red", "damaged": "red"}
+RATES = ("accuracy", "acc", "exact_match", "char_accuracy", "baseline_char_accuracy")  # shares in [0, 1]
+RUN_COLUMNS = ("run", "plugin", "dataset", "status", "epochs", "best", "created")
+EXPORT_COLUMNS = ("file", "size", "max |error|", "test metric: keras → export", "verified")
+
+
+def format_metric(name: str, value: Any) -> str:
+    """A metric for people: rates with four decimals (``1.0000``, never ``1``), anything
+    else with four significant digits that keep their decimal point."""
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return escape(str(value))
+    if name.removeprefix("val_") in RATES:
+        return f"{value:.4f}"
+    return f"{value:#.4g}"
+
+
+def status_markup(status: str) -> str:
+    return f"[{STATUS_COLOURS.get(status, 'white')}]{escape(status)}[/]"
+
+
+def epochs_text(meta: dict[str, Any]) -> str:
+    """``done/planned``: planned is what the run last set out to train (all phases), never
+    less than what it did."""
+    done = int(meta.get("epochs_completed") or 0)
+    planned = meta.get("epochs_planned") or (meta.get("config") or {}).get("training", {}).get("epochs")
+    return f"{done}/{max(done, int(planned))}" if isinstance(planned, int) else str(done)
+
+
+def best_text(meta: dict[str, Any], monitor: bool = True) -> str:
+    best = meta.get("best") or {}
+    if not isinstance(best.get("value"), (int, float)):
+        return "-"
+    value = format_metric(str(best.get("monitor", "")), best["value"])
+    return f"{escape(str(best.get('monitor')))} {value}" if monitor else value
+
+
+def created_text(meta: dict[str, Any], fmt: str = "%Y-%m-%d %H:%M") -> str:
+    created = meta.get("created")
+    return time.strftime(fmt, time.localtime(created)) if isinstance(created, (int, float)) else "?"
+
+
+def run_row(meta: dict[str, Any], status: str, short: bool = False) -> dict[str, str]:
+    """One run as the cells of a runs table (``short``: for a narrow pane)."""
+    return {"run": escape(str(meta.get("id", "?"))), "plugin": escape(str(meta.get("plugin", "?"))),
+            "dataset": escape(str(meta.get("dataset", "?"))), "status": status_markup(status),
+            "epochs": epochs_text(meta), "best": best_text(meta, monitor=not short),
+            "created": created_text(meta, "%m-%d %H:%M" if short else "%Y-%m-%d %H:%M")}
+
+
+def config_lines(meta: dict[str, Any], sections: tuple[str, ...] = ("hyperparameters", "training", "data")) -> list[str]:
+    cfg = meta.get("config") or {}
+    return [f"[b]{section}[/]: " + escape(", ".join(f"{k}={v}" for k, v in cfg[section].items()))
+            for section in sections if isinstance(cfg.get(section), dict) and cfg[section]]
+
+
+def run_header(meta: dict[str, Any], status: str) -> list[str]:
+    """The first lines of a run's detail: identity, size, best epoch, error."""
+    lines = [f"[b]{escape(str(meta.get('id')))}[/]  {status_markup(status)}  "
+             f"{escape(str(meta.get('plugin')))} on {escape(str(meta.get('dataset')))}",
+             f"parameters {meta.get('params', 0):,}; epochs {epochs_text(meta)}"]
+    best = meta.get("best") or {}
+    if best.get("epoch"):
+        lines[-1] += f"; best {best_text(meta)} (epoch {best['epoch']})"
+    if meta.get("error"):
+        lines.append(f"[red]{escape(str(meta['error']))}[/]")
+    return lines
+
+
+def evaluation_line(evaluation: dict[str, Any]) -> str:
+    return ", ".join(f"{escape(k)} {format_metric(k, v)}" for k, v in (evaluation.get("metrics") or {}).items())
+
+
+def export_row(record: dict[str, Any]) -> dict[str, str]:
+    """One export as the cells of an export table."""
+    metric = str(record.get("metric", ""))
+    return {"file": escape(Path(str(record.get("path", ""))).name),
+            "size": f"{record.get('size_bytes', 0) / 1e6:.2f} MB",
+            "max |error|": f"{record.get('max_abs_error', float('nan')):.1e}",
+            "test metric: keras → export": f"{escape(metric)} {format_metric(metric, record.get('keras_metric'))} → "
+                                           f"{format_metric(metric, record.get('export_metric'))}",
+            "verified": "yes" if record.get("verified") else "[red]no[/]"}
+
+
+def export_line(record: dict[str, Any]) -> str:
+    """One export on one line (the dashboard's run detail)."""
+    row = export_row(record)
+    return (f"[b]{row['file']}[/] {row['size']}, max |error| {row['max |error|']}, {row['test metric: keras → export']}, "
+            + ("verified" if record.get("verified") else "[red]not verified[/]"))
+
+
+def prediction_line(result: dict[str, Any]) -> str:
+    """One prediction as a line for people."""
+    result = {k: escape(v) if isinstance(v, str) else v for k, v in result.items()}
+    if "label" in result:
+        # A long text is shortened; an image path is kept whole (its end names the file).
+        long_text = len(result["input"]) > 60 and not Path(result["input"]).is_file()
+        text = result["input"][:57] + "..." if long_text else result["input"]
+        return f"{text}: [b]{result['label']}[/] ({result['confidence']:.1%})"
+    if "forecast" in result:
+        return f"next {result['target']} (after {result['last']:.6g}): [b]{', '.join(f'{v:.6g}' for v in result['forecast'])}[/]"
+    if "temperature" in result:
+        return f"{result['input']}[b]{result['output']}[/]"
+    return f"{result['input']} → [b]{result['output']}[/]"
