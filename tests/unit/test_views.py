@@ -1,7 +1,18 @@
 """One way to read a run, an export and a prediction, for the CLI and the dashboard alike."""
 
-from dlterm.views import (best_text, config_lines, epochs_text, evaluation_line, export_line, export_row,
-                          format_metric, prediction_line, run_header, run_row, status_markup)
+from dlterm.views import (
+    best_text,
+    config_lines,
+    epochs_text,
+    evaluation_line,
+    export_line,
+    export_row,
+    format_metric,
+    prediction_line,
+    run_header,
+    run_row,
+    status_markup,
+)
 
 META = {"id": "mobilenet-20261125-101500", "plugin": "mobilenet", "dataset": "images", "created": 0,
         "epochs_completed": 8, "epochs_planned": 8, "params": 410_000,
