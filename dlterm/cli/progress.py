@@ -8,16 +8,9 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from dlterm.views import format_metric
+
 SHORT_NAMES = {"accuracy": "acc", "val_accuracy": "val_acc"}
-RATES = ("accuracy", "acc")  # shares in [0, 1]: always four decimals, so 1 reads 1.0000
-
-
-def format_metric(name: str, value: float) -> str:
-    """A metric for people: rates with four decimals, anything else with four significant
-    digits that keep their decimal point (``1.000``, not ``1``)."""
-    if name.removeprefix("val_") in RATES:
-        return f"{value:.4f}"
-    return f"{value:#.4g}"
 
 
 def format_metrics(metrics: dict[str, float], keys: list[str] | None = None) -> str:

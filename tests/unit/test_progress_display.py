@@ -12,6 +12,7 @@ def test_rates_keep_their_decimals_and_other_metrics_their_point():
     assert format_metric("val_accuracy", 0.98765) == "0.9877"
     assert format_metric("loss", 1.0) == "1.000"
     assert format_metric("val_loss", 0.012345) == "0.01235"
+    assert format_metric("exact_match", 0.0) == "0.0000"
     assert format_metrics({"loss": 0.5, "accuracy": 1.0}) == "loss 0.5000  acc 1.0000"
 
 
