@@ -437,15 +437,34 @@ def bench_table(rows: list[dict[str, Any]]) -> Table:
 @app.command("launch", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def launch(
     ctx: typer.Context,
-    workers: Annotated[int, typer.Option(min=1, max=64, help="worker processes on this machine")] = 2,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="worker processes on this machine (with --emit: on the cluster)")] = 2,
     as_json: Annotated[bool, typer.Option("--json", help="print the chief's events as JSON lines")] = False,
+    emit: Annotated[Optional[str], typer.Option(help="write the cluster recipe instead of running: k8s or slurm", rich_help_panel="Cluster recipe")] = None,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="write the recipe to FILE (default: stdout)", rich_help_panel="Cluster recipe")] = None,
+    image: Annotated[Optional[str], typer.Option(help="k8s: container image with dlterm installed", rich_help_panel="Cluster recipe")] = None,
+    name: Annotated[Optional[str], typer.Option(help="Job/Service or Slurm job name (default dlterm-PLUGIN)", rich_help_panel="Cluster recipe")] = None,
+    cpus: Annotated[int, typer.Option(min=1, help="CPU cores per worker", rich_help_panel="Cluster recipe")] = 2,
+    memory_gb: Annotated[int, typer.Option(min=1, help="memory per worker, GB", rich_help_panel="Cluster recipe")] = 4,
+    gpus: Annotated[int, typer.Option(min=0, help="GPUs per worker", rich_help_panel="Cluster recipe")] = 0,
+    models_path: Annotated[Optional[str], typer.Option(help="the shared models folder as workers see it (k8s default /models)", rich_help_panel="Cluster recipe")] = None,
+    pvc: Annotated[Optional[str], typer.Option(help="k8s: PersistentVolumeClaim (ReadWriteMany) mounted as the models folder", rich_help_panel="Cluster recipe")] = None,
+    port: Annotated[int, typer.Option(min=1024, max=65535, help="k8s: the workers' port", rich_help_panel="Cluster recipe")] = 2222,
+    time_limit: Annotated[Optional[str], typer.Option("--time", help="slurm: time limit, e.g. 2:00:00", rich_help_panel="Cluster recipe")] = None,
 ) -> None:
     """Try multi-worker training locally: `dlterm launch --workers 2 -- train cnn ...`.
 
     Starts the workers on 127.0.0.1 with TF_CONFIG set, streams the chief's events, and
     stops every worker when one fails or on Ctrl+C (the run then resumes from its last
-    complete epoch).
+    complete epoch). With `--emit k8s|slurm`, writes a Kubernetes Indexed Job or an
+    sbatch script that runs the same command on a cluster instead.
     """
+    if emit is not None:
+        from dlterm.cluster_recipes import RecipeOptions, write_recipe
+
+        write_recipe(emit, list(ctx.args), RecipeOptions(
+            workers=workers, name=name, image=image, cpus=cpus, memory_gb=memory_gb, gpus=gpus,
+            models_path=models_path, pvc=pvc, port=port, time_limit=time_limit), output)
+        return
     from dlterm.events import json_lines_sink
     from dlterm.launch import launch_local
 

@@ -3,8 +3,9 @@
 * ``default``: one device, no strategy.
 * ``mirrored``: every local GPU (``MirroredStrategy``); on a CPU-only machine, one replica.
 * ``multiworker``: ``MultiWorkerMirroredStrategy`` over the hosts named by the standard
-  ``TF_CONFIG`` environment variable, so any launcher that sets it works (Kubernetes
-  TFJob, Slurm scripts, SSH, or ``dlterm launch`` on one machine).
+  ``TF_CONFIG`` environment variable, so any launcher that sets it works (SSH, or
+  ``dlterm launch`` on one machine); without it, the cluster of a Kubernetes Indexed Job
+  or a Slurm step (``cluster_discovery``).
 
 ``batch_size`` is the global batch: each of N replicas computes batch_size / N samples
 per step, and the data is sharded between workers. The learning rate is not scaled for
@@ -19,6 +20,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import sys
 from typing import Any
 
 STRATEGIES = ("default", "mirrored", "multiworker")
@@ -48,7 +51,11 @@ def is_chief() -> bool:
 
 
 def check_strategy(name: str) -> None:
-    if name == "multiworker":
+    if name != "multiworker":
+        return
+    from dlterm.training.cluster_discovery import check
+
+    if check() == "TF_CONFIG":
         cluster = tf_config().get("cluster", {})
         if not cluster or "task" not in tf_config():
             from dlterm.errors import DltermError
@@ -64,5 +71,31 @@ def make_strategy(name: str) -> Any:
     if name == "mirrored":
         return tf.distribute.MirroredStrategy()
     if name == "multiworker":
+        from dlterm.training.cluster_discovery import export_tf_config
+
+        found = export_tf_config()  # a Kubernetes Indexed Job or Slurm step without TF_CONFIG
+        if found != "TF_CONFIG":  # say what was found: the first thing to check in a cluster's logs
+            task, workers = tf_config()["task"], tf_config()["cluster"].get("worker", [])
+            print(f"dlterm: {found} cluster, {task['type']} {task['index']} of {len(workers)} workers: {','.join(workers)}",
+                  file=sys.stderr, flush=True)
         return tf.distribute.MultiWorkerMirroredStrategy()
     return tf.distribute.get_strategy()
+
+
+def lost_worker_report(error: BaseException, run_id: str, epochs_completed: int) -> tuple[str, str] | None:
+    """(message, hint) when a multi-worker fit died because a peer went away, else None.
+
+    TensorFlow's coordination service notices a worker that stopped sending heartbeats
+    (crashed, killed, preempted) and aborts the collectives on the others with
+    ``UnavailableError``; the raw text is a page of RPC detail, so say it plainly.
+    """
+    if type(error).__name__ not in ("UnavailableError", "DeadlineExceededError"):
+        return None
+    text = str(error)
+    tasks = re.findall(r"/job:(\w+)/replica:\d+/task:(\d+)", text.partition("unhealthy")[2])
+    who = ", ".join(dict.fromkeys(f"{kind} {index}" for kind, index in tasks)) or "a worker"
+    message = (f"{who} of the cluster was lost (stopped answering: crashed, killed or preempted); "
+               f"training stopped after epoch {epochs_completed}")
+    hint = (f"the run keeps epoch {epochs_completed}: start the workers again with `train --resume {run_id}` "
+            "(e.g. `dlterm launch --emit k8s|slurm -- train --resume RUN`), or finish it here with --strategy default")
+    return message, hint

@@ -29,7 +29,7 @@ from dlterm.events import Emitter, FileSink
 from dlterm.fileio import remove_stale_temporaries, write_json, write_text
 from dlterm.runstore import Run, RunStore
 from dlterm.tasks import get_task
-from dlterm.training.distribute import check_strategy, is_chief, make_strategy
+from dlterm.training.distribute import check_strategy, is_chief, lost_worker_report, make_strategy
 
 
 @dataclass
@@ -297,6 +297,8 @@ def _fit(run: Run, model: Any, bundle: Any, prep: Prepared, steps: int, history:
     except Exception as e:  # noqa: BLE001 - record any crash in the run, then report it
         status, error = "failed", f"training crashed: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
         hint = "see events.jsonl in the run folder; rerun with --debug for the traceback"
+        if options.get("strategy") == "multiworker":  # a lost peer is not a crash of this process
+            error, hint = lost_worker_report(e, run.id, run.meta.get("epochs_completed", 0)) or (error, hint)
         with contextlib.suppress(OSError):
             run.update(traceback=traceback.format_exc())
     if status == "completed" and recorder.bad_loss_epoch is not None:
