@@ -40,7 +40,7 @@ TRAINING_OPTIONS = [
     Bool("tensorboard", True, help="write TensorBoard logs into the run folder"),
     Int("seed", 42, min=0, max=2**31 - 1, help="random seed for data splits, init and shuffling"),
     Choice("strategy", "default", ("default", "mirrored", "multiworker"),
-           help="tf.distribute: one device, every local GPU, or the workers in TF_CONFIG (batch_size is global)"),
+           help="tf.distribute: one device, every local GPU, or a cluster's workers (TF_CONFIG, Kubernetes Indexed Job, Slurm; batch_size is global)"),
 ]
 
 TRAINING_OPTION_NAMES = frozenset(p.name for p in TRAINING_OPTIONS)
