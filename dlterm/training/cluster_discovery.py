@@ -107,7 +107,21 @@ def slurm_config(env: Mapping[str, str]) -> dict[str, Any]:
         raise DltermError(f"cannot build the cluster from Slurm's environment: {e}",
                           "start one task per worker with srun (see `dlterm launch --emit slurm`)") from None
     kind, index = resolver.get_task_info()
-    return {"cluster": cluster, "task": {"type": kind, "index": index}}
+    config = {"cluster": cluster, "task": {"type": kind, "index": index}}
+    check_own_host(config, env)
+    return config
+
+
+def check_own_host(config: dict[str, Any], env: Mapping[str, str]) -> None:
+    """The resolver sorts node names as text while Slurm numbers tasks in node order: with
+    names like n9, n10 a task would be given another node's address and the workers would
+    wait for each other forever. slurmd names the task's own node: compare."""
+    node = env.get("SLURMD_NODENAME")
+    task = config["task"]
+    address = config["cluster"][task["type"]][task["index"]]
+    if node and address.rpartition(":")[0] != node:
+        raise DltermError(f"Slurm task {env.get('SLURM_PROCID')} runs on {node} but the resolved cluster puts it at {address}",
+                          "use node names that sort in Slurm's order (zero-padded numbers), or set TF_CONFIG yourself")
 
 
 def export_tf_config(env: dict[str, str] | None = None) -> str:

@@ -88,7 +88,7 @@ def test_slurm_step_workers_find_each_other_and_train_one_run(env, tmp_path):
     base = free_port_pair()
     step = {"SLURM_JOB_ID": "4242", "SLURM_STEP_ID": "0", "SLURM_NTASKS": "2", "SLURM_STEP_NUM_TASKS": "2",
             "SLURM_JOB_NODELIST": "localhost", "SLURM_STEP_NODELIST": "localhost", "SLURM_NNODES": "1",
-            "SLURM_TASKS_PER_NODE": "2", "SLURM_STEP_TASKS_PER_NODE": "2", "SLURM_NODEID": "0",
+            "SLURM_TASKS_PER_NODE": "2", "SLURM_STEP_TASKS_PER_NODE": "2", "SLURM_NODEID": "0", "SLURMD_NODENAME": "localhost",
             "DLTERM_PORT_BASE": str(base)}  # what srun -n 2 sets on one node, plus the recipe's port
     tasks = [{**step, "SLURM_PROCID": str(i), "SLURM_LOCALID": str(i)} for i in range(2)]
     procs = start_workers(env, tmp_path, tasks, ["cnn", "--epochs", "1", *TINY, "--strategy", "multiworker"])

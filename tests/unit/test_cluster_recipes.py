@@ -3,6 +3,7 @@
 import json
 import shutil
 import subprocess
+import sys
 
 import pytest
 import yaml
@@ -11,6 +12,7 @@ from dlterm.cluster_recipes import RecipeOptions, render, to_yaml, worker_hosts
 from dlterm.errors import DltermError
 from dlterm.training import cluster_discovery as cd
 from dlterm.training.distribute import lost_worker_report
+from tests.conftest import run_cli
 
 TRAIN = ["train", "cnn", "--epochs", "3", "--set", "data.samples=200", "--set", "hint=it's \"quoted\" ü"]
 
@@ -149,3 +151,31 @@ def test_a_lost_worker_is_reported_plainly_with_the_resume_command():
     assert message.startswith("worker 1 of the cluster was lost") and "after epoch 2" in message
     assert "train --resume cnn-20261125-134325" in hint and "--strategy default" in hint
     assert lost_worker_report(ValueError("unhealthy /job:worker/replica:0/task:1"), "r", 2) is None
+
+
+def test_a_slurm_task_given_another_nodes_address_is_refused():
+    # SlurmClusterResolver sorts "n10" before "n9"; task 0 runs on n9 (Slurm's order)
+    config = {"cluster": {"worker": ["n10:8888", "n9:8888"]}, "task": {"type": "worker", "index": 0}}
+    with pytest.raises(DltermError, match="runs on n9 but the resolved cluster puts it at n10:8888"):
+        cd.check_own_host(config, {"SLURMD_NODENAME": "n9", "SLURM_PROCID": "0"})
+    cd.check_own_host(config, {"SLURMD_NODENAME": "n10", "SLURM_PROCID": "0"})  # consistent: accepted
+    cd.check_own_host(config, {})  # not under slurmd (nothing to compare)
+
+
+def test_launch_emit_writes_the_recipe_file_without_tensorflow(env, tmp_path):
+    target = tmp_path / "job.sbatch"
+    result = subprocess.run([sys.executable, "-X", "importtime", "-m", "dlterm", "launch", "--emit", "slurm", "--workers", "3",
+                             "-o", str(target), "--", "train", "cnn", "--epochs", "2"],
+                            env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0 and result.stdout == "" and f"wrote {target}" in result.stderr
+    imported = [line.split("|")[-1].strip() for line in result.stderr.splitlines() if line.startswith("import time:")]
+    assert "dlterm.cluster_recipes" in imported and not [m for m in imported if m.split(".")[0] in ("tensorflow", "tf_keras")]
+    assert "#SBATCH --nodes=3" in target.read_text() and subprocess.run(["bash", "-n", str(target)]).returncode == 0
+
+
+def test_launch_emit_bad_request_is_one_line_and_keeps_the_old_file(env, tmp_path):
+    target = tmp_path / "job.yaml"
+    target.write_text("old\n")
+    result = run_cli(["launch", "--emit", "k8s", "-o", str(target), "--", "train", "cnn"], env)
+    assert result.returncode == 2 and result.stderr.count("\n") == 1 and "needs --image" in result.stderr
+    assert target.read_text() == "old\n"
