@@ -69,14 +69,14 @@ def test_slurm_recipe_is_valid_bash_running_one_srun_task_per_node(tmp_path):
     # what the shell would run: the same train command, with the quoting intact
     echoed = subprocess.run(["bash", "-c", "srun() { printf '%s\\n' \"$@\"; }; " + srun], capture_output=True, text=True)
     assert echoed.stdout.splitlines() == ["--kill-on-bad-exit=1", "dlterm", *TRAIN, "--strategy", "multiworker"]
-    exported = subprocess.run(["bash", "-c", "\n".join(l for l in text.splitlines() if l.startswith("export DLTERM_HOME"))
+    exported = subprocess.run(["bash", "-c", "\n".join(line for line in text.splitlines() if line.startswith("export DLTERM_HOME"))
                                + "\nprintf %s \"$DLTERM_HOME\""], capture_output=True, text=True)
     assert exported.stdout == "/shared/my models"
 
 
 def test_slurm_recipe_without_a_models_path_uses_the_submit_folder():
     text = render("slurm", ["train", "cnn"], RecipeOptions())
-    line = next(l for l in text.splitlines() if l.startswith("export DLTERM_HOME"))
+    line = next(x for x in text.splitlines() if x.startswith("export DLTERM_HOME"))
     out = subprocess.run(["bash", "-c", line + '\nprintf %s "$DLTERM_HOME"'], capture_output=True, text=True,
                          env={"SLURM_SUBMIT_DIR": "/home/u/exp", "PATH": "/usr/bin:/bin"})
     assert out.stdout == "/home/u/exp/models"
