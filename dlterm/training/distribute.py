@@ -82,18 +82,26 @@ def make_strategy(name: str) -> Any:
     return tf.distribute.get_strategy()
 
 
-def lost_worker_report(error: BaseException, run_id: str, epochs_completed: int) -> tuple[str, str] | None:
+def lost_worker_report(error: BaseException, run_id: str, epochs_completed: int,
+                       config: dict[str, Any] | None = None) -> tuple[str, str] | None:
     """(message, hint) when a multi-worker fit died because a peer went away, else None.
 
-    TensorFlow's coordination service notices a worker that stopped sending heartbeats
-    (crashed, killed, preempted) and aborts the collectives on the others with
-    ``UnavailableError``; the raw text is a page of RPC detail, so say it plainly.
+    The collectives fail with ``UnavailableError``: either TensorFlow's coordination
+    service saw a worker stop sending heartbeats (crashed, killed, preempted) and names
+    it, or the connection to it was reset first and nobody is named. The raw text is a
+    page of RPC detail, so say it plainly.
     """
     if type(error).__name__ not in ("UnavailableError", "DeadlineExceededError"):
         return None
     text = str(error)
+    config = tf_config() if config is None else config
     tasks = re.findall(r"/job:(\w+)/replica:\d+/task:(\d+)", text.partition("unhealthy")[2])
-    who = ", ".join(dict.fromkeys(f"{kind} {index}" for kind, index in tasks)) or "a worker"
+    who = ", ".join(dict.fromkeys(f"{kind} {index}" for kind, index in tasks))
+    if not who:  # with two tasks, the lost one is the other one
+        everyone = [(kind, i) for kind, hosts in config.get("cluster", {}).items() for i in range(len(hosts))]
+        me = (config.get("task", {}).get("type"), config.get("task", {}).get("index"))
+        others = [task for task in everyone if task != me]
+        who = f"{others[0][0]} {others[0][1]}" if len(everyone) == 2 and len(others) == 1 else "a worker"
     message = (f"{who} of the cluster was lost (stopped answering: crashed, killed or preempted); "
                f"training stopped after epoch {epochs_completed}")
     hint = (f"the run keeps epoch {epochs_completed}: start the workers again with `train --resume {run_id}` "

@@ -153,6 +153,15 @@ def test_a_lost_worker_is_reported_plainly_with_the_resume_command():
     assert lost_worker_report(ValueError("unhealthy /job:worker/replica:0/task:1"), "r", 2) is None
 
 
+@pytest.mark.parametrize("workers, index, who", [(2, 0, "worker 1"), (2, 1, "worker 0"), (3, 0, "a worker")])
+def test_a_reset_connection_names_the_lost_worker_when_it_can_only_be_one(workers, index, who):
+    # the other variant: the in-flight collective's connection breaks before the heartbeats are missed
+    error = UnavailableError("Collective ops is aborted by: recvmsg:Connection reset by peer")
+    config = {"cluster": {"worker": [f"h{i}:1" for i in range(workers)]}, "task": {"type": "worker", "index": index}}
+    message, _ = lost_worker_report(error, "r", 1, config)
+    assert message.startswith(f"{who} of the cluster was lost")
+
+
 def test_a_slurm_task_given_another_nodes_address_is_refused():
     # SlurmClusterResolver sorts "n10" before "n9"; task 0 runs on n9 (Slurm's order)
     config = {"cluster": {"worker": ["n10:8888", "n9:8888"]}, "task": {"type": "worker", "index": 0}}
