@@ -105,5 +105,6 @@ def lost_worker_report(error: BaseException, run_id: str, epochs_completed: int,
     message = (f"{who} of the cluster was lost (stopped answering: crashed, killed or preempted); "
                f"training stopped after epoch {epochs_completed}")
     hint = (f"the run keeps epoch {epochs_completed}: start the workers again with `train --resume {run_id}` "
-            "(e.g. `dlterm launch --emit k8s|slurm -- train --resume RUN`), or finish it here with --strategy default")
+            f"(`dlterm launch --emit k8s|slurm -- train --resume {run_id}` writes the recipe), "
+            f"or finish it on one machine with `dlterm train --resume {run_id} --strategy default`")
     return message, hint
