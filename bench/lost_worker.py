@@ -18,10 +18,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import REPO, save
+from common import save
 
-sys.path.insert(0, str(REPO))
-from dlterm.launch import free_ports  # noqa: E402
+from dlterm.launch import free_ports
 
 ARGS = ["train", "cnn", "--epochs", "40", "--json", "--strategy", "multiworker", "--no-early-stopping",
         "--set", "data.samples=200", "--set", "filters=4", "--set", "blocks=2"]
