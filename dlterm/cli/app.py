@@ -451,7 +451,7 @@ def launch(
     port: Annotated[int, typer.Option(min=1024, max=65535, help="k8s: the workers' port", rich_help_panel="Cluster recipe")] = 2222,
     time_limit: Annotated[Optional[str], typer.Option("--time", help="slurm: time limit, e.g. 2:00:00", rich_help_panel="Cluster recipe")] = None,
 ) -> None:
-    """Try multi-worker training locally: `dlterm launch --workers 2 -- train cnn ...`.
+    """Multi-worker training: try it here (`--workers 2 -- train cnn`) or write a cluster recipe (`--emit k8s|slurm`).
 
     Starts the workers on 127.0.0.1 with TF_CONFIG set, streams the chief's events, and
     stops every worker when one fails or on Ctrl+C (the run then resumes from its last
