@@ -47,8 +47,8 @@ def bench_run(run: Run, repeats: int = 100, progress: Callable[[str], None] | No
     if ("onnx", "none") not in have or missing_tflite:
         formats = (["onnx"] if ("onnx", "none") not in have else []) + (["tflite"] if missing_tflite else [])
         export_run(run, formats, missing_tflite or ["none"], progress=progress)
-    from dlterm.inference import load
     from dlterm.trained_model import keras_predictor
+    from dlterm_edge import load
 
     keras, _ = keras_predictor(run, fast=True)
     cfg = run.meta["config"]

@@ -1,6 +1,6 @@
 """Evaluate a run's model on its test split: the service behind ``dlterm evaluate``.
 
-The run's model runs through the same :class:`~dlterm.inference.Predictor` as exported
+The run's model runs through the same :class:`~dlterm_edge.predictor.Predictor` as exported
 files; what is measured (metrics, baselines, examples) is the task's business (see
 :mod:`dlterm.tasks`). The result is saved as ``evaluation.json`` in the run.
 """

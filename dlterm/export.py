@@ -71,7 +71,7 @@ class Recorder:
 
 def record_calls(predictor: Any, x: Any) -> dict[str, list[tuple[dict[str, np.ndarray], np.ndarray]]]:
     """Run ``predictor.outputs(x)`` and return each part's calls."""
-    from dlterm.inference import Predictor
+    from dlterm_edge.predictor import Predictor
 
     recorders = {name: Recorder(b) for name, b in predictor.backends.items()}
     Predictor(recorders, predictor.metadata).outputs(x)
@@ -285,7 +285,8 @@ def _verify(paths: dict[str, Path], fmt: str, meta: dict[str, Any], reference: d
             x_test: Any, y_test: np.ndarray, bundle: Any, run: Run) -> dict[str, Any]:
     """Each exported part on the exact inputs its Keras twin saw (max abs error), then the
     whole exported model against Keras on the task metric."""
-    from dlterm.inference import OnnxBackend, Predictor, TfliteBackend
+    from dlterm_edge.predictor import Predictor
+    from dlterm_edge.runtimes import OnnxBackend, TfliteBackend
 
     backends = {name: (OnnxBackend if fmt == "onnx" else TfliteBackend)(path) for name, path in paths.items()}
     predictor = Predictor(backends, meta)

@@ -1,26 +1,26 @@
 """``dlterm predict``: one task-aware predictor for exported files and for runs.
 
-An exported file goes through :mod:`dlterm.inference` alone (no TensorFlow). A run id
-loads the run's Keras model (and, for plugins with an ``inference_parts`` hook such as
-seq2seq, its encoder and decoder step) behind the same
-:class:`~dlterm.inference.Predictor` (see :mod:`dlterm.trained_model`), so both give
+An exported file (or a deploy bundle) goes through :mod:`dlterm_edge` alone (no
+TensorFlow). A run id loads the run's Keras model (and, for plugins with an
+``inference_parts`` hook such as seq2seq, its encoder and decoder step) behind the same
+:class:`~dlterm_edge.predictor.Predictor` (see :mod:`dlterm.trained_model`), so both give
 answers in the same form.
 """
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 from typing import Any
 
-from dlterm.inference import InferenceError, Predictor, load
-
-TEXT_TASKS = ("text-classification", "sequence-to-sequence", "text-generation")
+from dlterm_edge import load
+from dlterm_edge.errors import InferenceError
+from dlterm_edge.inputs import TEXT_TASKS, read_inputs  # noqa: F401 - one copy, shared with devices
+from dlterm_edge.predictor import Predictor
 
 
 def predictor_for(model: str, models_dir: Any = None) -> Predictor:
     path = Path(model)
-    if path.suffix.lower() in (".onnx", ".tflite") or path.is_file():
+    if path.suffix.lower() in (".onnx", ".tflite") or path.is_file() or (path / "SHA256SUMS").is_file():
         return load(path)
     from dlterm.runstore import RunStore
     from dlterm.trained_model import keras_predictor
@@ -29,49 +29,3 @@ def predictor_for(model: str, models_dir: Any = None) -> Predictor:
     if not run.file("best.keras").is_file():
         raise InferenceError(f"run {run.id} has no saved model yet (no completed epoch)")
     return keras_predictor(run)[0]
-
-
-def read_inputs(predictor: Predictor, inputs: list[str]) -> list[Any]:
-    """Command-line inputs in the form the task wants."""
-    if predictor.task in TEXT_TASKS:
-        return [_text_argument(i) for i in inputs]
-    if predictor.task != "sequence-forecasting":
-        return inputs
-    if len(inputs) == 1 and inputs[0].lower().endswith(".csv"):
-        return _csv_rows(Path(inputs[0]), predictor.prep["columns"])
-    try:
-        if len(predictor.prep["columns"]) > 1:  # one argument a row: "close,volume"
-            return [[float(v) for v in item.split(",")] for item in inputs]
-        return [float(v) for item in inputs for v in item.replace(",", " ").split()]
-    except ValueError:
-        raise InferenceError("forecasting input must be numbers, oldest first (a row 'a,b' per argument for "
-                             "several columns), or one CSV file") from None
-
-
-def _text_argument(item: str) -> str:
-    """A text argument, or ``@file.txt`` for a text file's contents."""
-    if item.startswith("@"):
-        try:
-            return Path(item[1:]).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as e:
-            raise InferenceError(f"cannot read {item[1:]}: {getattr(e, 'strerror', None) or e}") from None
-    return item
-
-
-def _csv_rows(path: Path, columns: list[str]) -> list[list[float]]:
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as f:
-            rows = list(csv.reader(f))
-    except OSError as e:
-        raise InferenceError(f"cannot read {path}: {e.strerror}") from None
-    if len(rows) < 2:
-        raise InferenceError(f"{path} has no data rows")
-    header = [h.strip() for h in rows[0]]
-    missing = [c for c in columns if c not in header]
-    if missing:
-        raise InferenceError(f"{path} lacks the column(s) the model was trained on: {', '.join(missing)}")
-    idx = [header.index(c) for c in columns]
-    try:
-        return [[float(r[i]) for i in idx] for r in rows[1:] if any(cell.strip() for cell in r)]
-    except (ValueError, IndexError):
-        raise InferenceError(f"{path}: non-numeric values in {', '.join(columns)}") from None

@@ -2,7 +2,7 @@
 and the plugin it came from (from the plugin folders it was trained with).
 
 Evaluation, export, the benchmark and ``dlterm predict RUN`` all build their Keras
-predictor here, behind the same :class:`~dlterm.inference.Predictor` that runs exported
+predictor here, behind the same :class:`~dlterm_edge.predictor.Predictor` that runs exported
 files, so every service compares like with like.
 """
 
@@ -17,8 +17,8 @@ from dlterm.checkpoints import load_model
 from dlterm.discovery import Plugin, get_plugin
 from dlterm.errors import DltermError
 from dlterm.fileio import read_json
-from dlterm.inference import Predictor
 from dlterm.runstore import Run
+from dlterm_edge.predictor import Predictor
 
 
 class KerasBackend:

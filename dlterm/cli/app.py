@@ -372,7 +372,7 @@ def exports_table(results: list[dict[str, Any]]) -> Table:
 
 @app.command("predict")
 def predict(
-    model: Annotated[str, typer.Argument(help="an exported .onnx/.tflite file, or a run id")],
+    model: Annotated[str, typer.Argument(help="an exported .onnx/.tflite file, a deploy bundle folder, or a run id")],
     inputs: Annotated[list[str], typer.Argument(help="image files; recent values or a CSV (forecasting); texts, or @file.txt (text tasks); a seed text (generation)")],
     steps: Annotated[int, typer.Option(min=1, max=10_000, help="forecasting: how many steps ahead")] = 1,
     length: Annotated[int, typer.Option(min=1, max=100_000, help="text generation: characters to generate")] = 200,
@@ -384,9 +384,9 @@ def predict(
 ) -> None:
     """Predict with an exported model (no TensorFlow) or a run's Keras model."""
     from dlterm.errors import DltermError
-    from dlterm.inference import InferenceError
     from dlterm.predict import predictor_for, read_inputs
     from dlterm.views import prediction_line
+    from dlterm_edge.errors import InferenceError
 
     try:
         predictor = predictor_for(model, models_dir)

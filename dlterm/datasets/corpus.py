@@ -20,8 +20,8 @@ import numpy as np
 from dlterm.datasets.base import DataBundle
 from dlterm.datasets.text import SPECIALS, read_text_file
 from dlterm.errors import DltermError
-from dlterm.inference import UNKNOWN, vocabulary_index
 from dlterm.plugin_api import DataSpec, TensorSpec
+from dlterm_edge.preprocess import UNKNOWN, vocabulary_index
 
 
 def corpus_bundle(name: str, text: str, settings: dict[str, Any], notes: list[str] | None = None) -> DataBundle:

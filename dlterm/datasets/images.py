@@ -16,7 +16,7 @@ import numpy as np
 
 from dlterm.datasets.base import DataBundle, classification_spec, image_preprocessing, split_indices
 from dlterm.errors import DltermError
-from dlterm.inference import load_image
+from dlterm_edge.preprocess import load_image
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
 

@@ -23,8 +23,8 @@ import numpy as np
 from dlterm.datasets.base import DataBundle, split_indices
 from dlterm.datasets.text import SPECIALS, read_text_file
 from dlterm.errors import DltermError
-from dlterm.inference import END, PAD, START, encode_text, vocabulary_index
 from dlterm.plugin_api import DataSpec, TensorSpec
+from dlterm_edge.preprocess import END, PAD, START, encode_text, vocabulary_index
 
 TARGET_SPECIALS = ["<pad>", "<s>", "</s>"]
 

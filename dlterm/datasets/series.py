@@ -19,8 +19,8 @@ import numpy as np
 
 from dlterm.datasets.base import DataBundle
 from dlterm.errors import DltermError
-from dlterm.inference import relative_windows, to_units  # noqa: F401 - shared with devices
 from dlterm.plugin_api import DataSpec, TensorSpec
+from dlterm_edge.preprocess import relative_windows, to_units  # noqa: F401 - shared with devices
 
 
 def windows_bundle(name: str, values: np.ndarray, columns: list[str], settings: dict[str, Any]) -> DataBundle:

@@ -3,7 +3,7 @@
 Tokenisation and the vocabulary live outside the model, as plain data in
 ``preprocessing.json`` (``vocabulary``: the list of words, position = id; 0 is padding,
 1 unknown words). The model takes token ids, and a device tokenises with the same rules
-(:func:`dlterm.inference.words`) in pure Python.
+(:func:`dlterm_edge.preprocess.words`) in pure Python.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ import numpy as np
 
 from dlterm.datasets.base import DataBundle, split_indices
 from dlterm.errors import DltermError
-from dlterm.inference import encode_text, words
 from dlterm.plugin_api import DataSpec, TensorSpec
+from dlterm_edge.preprocess import encode_text, words
 
 SPECIALS = ["<pad>", "<unk>"]
 

@@ -12,8 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from dlterm.inference import to_units
 from dlterm.tasks.base import Task
+from dlterm_edge.preprocess import to_units
 
 
 def forecast_metrics(y_true: np.ndarray, y_pred: np.ndarray, last: np.ndarray, prep: dict[str, Any]) -> dict[str, Any]:

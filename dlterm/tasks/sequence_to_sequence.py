@@ -11,9 +11,9 @@ from typing import Any
 
 import numpy as np
 
-from dlterm.inference import END, decode_ids
 from dlterm.metrics import char_accuracy, exact_match
 from dlterm.tasks.base import Task
+from dlterm_edge.preprocess import END, decode_ids
 
 EXAMPLES = 8
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,13 +31,17 @@ def load(path: str | Path, variant: str | None = None) -> Predictor:
     from dlterm_edge.predictor import load_file
 
     path = Path(path)
+    if not path.exists():
+        raise InferenceError(f"model file or bundle not found: {path}")
     if not path.is_dir():
+        if variant is not None:
+            raise InferenceError(f"{path.name} is a single model file: a variant can only be picked in a bundle folder")
         return load_file(path)
     variants = open_bundle(path)
     if variant is None:
         return load_variant(variants[0], bundle_metadata(path))
     for v in variants:
-        if variant in (v.format, f"{v.format}-{v.quantize}", v.label) and (variant != v.format or v.quantize == "none"):
+        if variant_name(v) == variant:
             return load_variant(v, bundle_metadata(path))
     raise InferenceError(f"bundle {path} has no variant {variant!r} "
                          f"(it has: {', '.join(variant_name(v) for v in variants)})")

@@ -32,11 +32,11 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from dlterm_edge.errors import InferenceError
+from dlterm_edge.files import atomic_write_text
 
 MODEL_SUFFIXES = (".onnx", ".tflite")
 MODEL_FILES = ("model*.onnx", "model*.tflite")  # glob patterns of the model files
@@ -50,7 +50,7 @@ QUANTIZATIONS = ("none", "float16", "dynamic", "int8")
 
 MAX_CHECKSUM_LINES = 10_000
 _SUM_LINE = re.compile(r"^([0-9a-f]{64}) [ *](.+)$")
-_MODEL_NAME = re.compile(r"^model(?:\.(?!(?:float16|dynamic|int8)\.(?:onnx|tflite)$)(?P<part>[A-Za-z0-9_-]+))?"
+MODEL_NAME = re.compile(r"^model(?:\.(?!(?:float16|dynamic|int8)\.(?:onnx|tflite)$)(?P<part>[A-Za-z0-9_-]+))?"
                          r"(?:\.(?P<quant>float16|dynamic|int8))?\.(?P<fmt>onnx|tflite)$")
 
 
@@ -103,18 +103,7 @@ def write_checksums(folder: str | Path) -> Path:
     """Write ``SHA256SUMS`` for every other file in the bundle (atomically); returns its path."""
     folder = Path(folder)
     lines = "".join(f"{sha256(folder / rel)}  {rel}\n" for rel in _bundle_files(folder))
-    target = folder / CHECKSUMS
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{CHECKSUMS}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(lines)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return target
+    return atomic_write_text(folder / CHECKSUMS, lines)
 
 
 def read_checksums(folder: str | Path) -> dict[str, str]:
@@ -174,7 +163,7 @@ def open_bundle(folder: str | Path, verify: bool = True) -> list[Variant]:
         verify_checksums(folder)
     variants: dict[tuple[str, str], Variant] = {}
     for path in sorted(folder.iterdir()):
-        match = _MODEL_NAME.match(path.name)
+        match = MODEL_NAME.match(path.name)
         if not match or not path.is_file():
             continue
         fmt, quant = match.group("fmt"), match.group("quant") or "none"

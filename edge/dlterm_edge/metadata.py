@@ -226,7 +226,8 @@ def validate_metadata(meta: Any, source: str = "metadata") -> dict[str, Any]:
             raise check.fail(f"{len(parts)} parts (at most {MAX_PARTS})")
         for name, part in parts.items():
             check.mapping(part, f"part {name!r}")
-            check.file_name(part.get("file"), f"the file of part {name!r}")
+            if part.get("file"):  # a bundle's metadata.json may leave it out: the variant's files say
+                check.file_name(part["file"], f"the file of part {name!r}")
             check.tensors(part.get("inputs"), f"inputs of part {name!r}")
             if part.get("outputs") is not None:
                 check.tensors(part["outputs"], f"outputs of part {name!r}")

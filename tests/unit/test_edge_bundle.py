@@ -47,3 +47,15 @@ def test_variants_group_parts_and_order_onnx_first(tmp_path):
     assert sorted(variants[0].files) == ["decoder", "encoder"]
     assert variants[2].files["decoder"].name == "model.decoder.int8.tflite"
     assert variants[2].label == "tflite (int8)"
+
+
+def test_checksums_file_follows_the_umask(bundle):
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        write_checksums(bundle)
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((bundle / CHECKSUMS).stat().st_mode) == 0o644

@@ -9,8 +9,15 @@ import zipfile
 import pytest
 
 from dlterm_edge.errors import InferenceError
-from dlterm_edge.metadata import (MAX_METADATA_BYTES, embed_tflite_metadata, flat_onnx_properties, read_metadata,
-                                  strip_tflite_metadata, tflite_embedded_text, validate_metadata)
+from dlterm_edge.metadata import (
+    MAX_METADATA_BYTES,
+    embed_tflite_metadata,
+    flat_onnx_properties,
+    read_metadata,
+    strip_tflite_metadata,
+    tflite_embedded_text,
+    validate_metadata,
+)
 
 FLATBUFFER = b"\x1c\x00\x00\x00TFL3" + bytes(range(256)) * 4  # stands in for a model's bytes
 
@@ -88,6 +95,7 @@ def test_validation_refuses_bad_types_and_oversized_declarations(change, message
 
 def test_validation_accepts_real_shapes_and_refuses_part_files_outside_the_folder():
     assert validate_metadata(seq2seq_meta())["part"] == "encoder"
+    assert validate_metadata(seq2seq_meta(""))["parts"]["decoder"]["file"] == ""  # a bundle's metadata.json
     for bad in ("../evil.onnx", "/etc/passwd", "sub/model.onnx", "..\\x.onnx"):
         with pytest.raises(InferenceError, match="bare file name"):
             validate_metadata(seq2seq_meta(bad))
@@ -112,7 +120,7 @@ def test_flat_onnx_properties_name_labels_and_the_standard_image_keys():
 
 
 def test_an_onnx_declaring_a_huge_image_is_refused_in_one_line(tmp_path):
-    onnx = pytest.importorskip("onnx")
+    pytest.importorskip("onnx")
     from onnx import TensorProto, helper
 
     graph = helper.make_graph([helper.make_node("Identity", ["image"], ["out"])], "g",

@@ -9,7 +9,7 @@ from dlterm.datasets import load
 from dlterm.datasets.pairs import human_date
 from dlterm.datasets.text import build_vocabulary, phrase
 from dlterm.errors import DltermError
-from dlterm.inference import END, PAD, START, UNKNOWN, decode_ids, encode_text, words
+from dlterm_edge.preprocess import END, PAD, START, UNKNOWN, decode_ids, encode_text, words
 
 
 def test_words_keep_contractions_and_drop_punctuation():

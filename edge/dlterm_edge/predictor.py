@@ -1,202 +1,32 @@
-"""Run an exported dlterm model: numpy + onnxruntime (``.onnx``) or LiteRT (``.tflite``).
+"""The task-aware Predictor: classify, forecast, decode (greedy or beam), generate.
 
-This file stands alone: it imports nothing from dlterm or TensorFlow, so you can copy it
-to a device next to an exported model. A minimal device install is::
-
-    pip install numpy pillow onnxruntime      # for .onnx files
-    pip install numpy pillow ai-edge-litert   # for .tflite files
-
-Every export carries its metadata (task, inputs, class names, preprocessing, vocabulary):
-inside the ONNX file's ``metadata_props`` under the key ``dlterm``, and beside a
-``.tflite`` file as ``<file>.json``. So::
-
-    from inference import load
-    model = load("model.onnx")
-    print(model.predict(["cat.png"]))                     # image classification
-    print(model.predict([[112, 118, 132]]))               # forecasting: recent values
-    print(model.predict(["what a wonderful film"]))       # text classification
-    print(model.predict(["march 3, 2021"]))               # sequence-to-sequence
-    print(model.predict(["ROMEO:"], length=200))          # text generation
-
-A sequence-to-sequence model is two files, ``model.encoder.*`` and ``model.decoder.*``
-(the decoder runs once per output token); loading either finds the other beside it.
-
-dlterm's training code uses the same preprocessing functions from this module (image
-loading, series scaling, tokenisation), so a device preprocesses exactly as training did.
+It runs over one backend per model part (ONNX, LiteRT, or dlterm's Keras models during
+training-side evaluation), so every path gives answers in the same form.
 """
 
 from __future__ import annotations
 
-import json
-import re
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import numpy as np
 
-METADATA_KEY = "dlterm"
-PAD, UNKNOWN = 0, 1  # token ids shared by every vocabulary
-START, END = 1, 2  # target-side ids of sequence-to-sequence vocabularies
-
-
-class InferenceError(Exception):
-    """Bad input or a model file that cannot be used; the message says which."""
-
-
-# -- preprocessing (shared with training) -----------------------------------------------
-
-def load_image(path: str | Path, height: int, width: int, channels: int) -> np.ndarray:
-    """An image file -> float32 (height, width, channels) in [0, 1]; any mode, resized.
-
-    Transparency is composited onto white so the background does not become black noise.
-    """
-    from PIL import Image
-
-    with Image.open(path) as img:
-        img.load()
-        if img.mode in ("RGBA", "LA", "P") or "transparency" in img.info:
-            rgba = img.convert("RGBA")
-            canvas = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-            img = Image.alpha_composite(canvas, rgba)
-        img = img.convert("L" if channels == 1 else "RGB")
-        img = img.resize((width, height), Image.BILINEAR)
-        arr = np.asarray(img, dtype=np.float32) / 255.0
-    return arr[..., None] if channels == 1 else arr
-
-
-def relative_windows(raw: np.ndarray, prep: dict[str, Any]) -> np.ndarray:
-    """Raw windows (batch, window, features) in original units -> model inputs:
-    each window minus its last row, divided by the training-part standard deviation."""
-    scale = np.asarray(prep["scale"], dtype=np.float64)
-    return ((raw - raw[:, -1:, :]) / scale).astype(np.float32)
-
-
-def to_units(change: np.ndarray, last: np.ndarray, prep: dict[str, Any]) -> np.ndarray:
-    """Model outputs (scaled changes) -> forecasts in original units: last + change * scale."""
-    return np.asarray(last, dtype=np.float64) + np.asarray(change, dtype=np.float64).reshape(-1) * prep["scale"][0]
-
-
-_WORD_RE = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
-
-
-def words(text: str) -> list[str]:
-    """The word tokeniser: lower-case runs of letters and digits ("don't" stays one word)."""
-    return _WORD_RE.findall(text.lower())
-
-
-def encode_tokens(tokens: Sequence[str], index: dict[str, int], length: int) -> np.ndarray:
-    """Tokens -> ``length`` ids: unknown ones become UNKNOWN, the first ``length`` are kept
-    and the rest is padded with PAD at the front (recurrent layers then end on real tokens)."""
-    ids = [index.get(t, UNKNOWN) for t in tokens][:length]
-    return np.array([PAD] * (length - len(ids)) + ids, dtype=np.int32)
-
-
-def vocabulary_index(vocabulary: Sequence[str]) -> dict[str, int]:
-    """A vocabulary list (position = id; 0 and 1 are PAD and UNKNOWN) -> {token: id}."""
-    return {tok: i for i, tok in enumerate(vocabulary) if i > UNKNOWN}
-
-
-def encode_text(texts: Sequence[str], prep: dict[str, Any]) -> np.ndarray:
-    """Texts -> a (batch, max_length) int32 array of ids, by the rules in ``prep``."""
-    index = vocabulary_index(prep["vocabulary"])
-    split = words if prep["tokens"] == "words" else list
-    return np.stack([encode_tokens(split(t.lower() if prep.get("lower") else t), index, prep["max_length"])
-                     for t in texts]) if texts else np.zeros((0, prep["max_length"]), np.int32)
-
-
-def decode_ids(ids: Sequence[int], vocabulary: Sequence[str], joiner: str = "") -> str:
-    """Target ids -> text, stopping at END and skipping PAD/START."""
-    out = []
-    for i in ids:
-        i = int(i)
-        if i == END:
-            break
-        if i > END and i < len(vocabulary):
-            out.append(vocabulary[i])
-    return joiner.join(out)
-
-
-# -- runtimes --------------------------------------------------------------------------
-
-class OnnxBackend:
-    """onnxruntime on the CPU. Called with {input name: batch}, returns the first output."""
-
-    def __init__(self, path: Path):
-        import onnxruntime as ort
-
-        try:
-            self.session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-        except Exception as e:  # noqa: BLE001 - onnxruntime raises its own exception types
-            raise InferenceError(f"{path} is not a usable ONNX model: {str(e).splitlines()[0][:200]}") from None
-        self.input_names = [i.name for i in self.session.get_inputs()]
-        props = self.session.get_modelmeta().custom_metadata_map
-        self.metadata = json.loads(props[METADATA_KEY]) if METADATA_KEY in props else None
-
-    def __call__(self, inputs: dict[str, np.ndarray]) -> np.ndarray:
-        return self.session.run(None, {n: inputs[n] for n in self.input_names})[0]
-
-
-class TfliteBackend:
-    """LiteRT's interpreter. Inputs are matched by name (its order is not Keras's); a
-    fixed batch of 1 is looped over; int8 inputs/outputs are (de)quantized."""
-
-    def __init__(self, path: Path):
-        try:
-            from ai_edge_litert.interpreter import Interpreter
-        except ImportError:  # an older device image: TensorFlow Lite's runtime
-            from tflite_runtime.interpreter import Interpreter  # type: ignore
-        try:
-            self.interpreter = Interpreter(model_path=str(path))
-            self.interpreter.allocate_tensors()
-        except Exception as e:  # noqa: BLE001
-            raise InferenceError(f"{path} is not a usable TFLite model: {str(e).splitlines()[0][:200]}") from None
-        self.inputs = self.interpreter.get_input_details()
-        self.output = self.interpreter.get_output_details()[0]
-        sidecar = Path(str(path) + ".json")
-        self.metadata = json.loads(sidecar.read_text(encoding="utf-8")) if sidecar.is_file() else None
-
-    def _detail_for(self, name: str) -> dict[str, Any]:
-        for d in self.inputs:
-            if d["name"] == name or d["name"].split(":")[0].endswith(name):
-                return d
-        if len(self.inputs) == 1:
-            return self.inputs[0]
-        raise InferenceError(f"the TFLite model has no input named {name!r}")
-
-    def __call__(self, inputs: dict[str, np.ndarray]) -> np.ndarray:
-        n = len(next(iter(inputs.values())))
-        outs = []
-        for i in range(n):
-            # Fused LSTM/GRU ops keep their state in variable tensors between invokes:
-            # each sample must start from zero state, as in Keras.
-            self.interpreter.reset_all_variables()
-            for name, value in inputs.items():
-                d = self._detail_for(name)
-                self.interpreter.set_tensor(d["index"], _quantize(value[i:i + 1], d))
-            self.interpreter.invoke()
-            outs.append(_dequantize(self.interpreter.get_tensor(self.output["index"]), self.output))
-        return np.concatenate(outs, axis=0)
-
-
-def _quantize(x: np.ndarray, detail: dict[str, Any]) -> np.ndarray:
-    if detail["dtype"] in (np.int8, np.uint8) and x.dtype.kind == "f":
-        scale, zero = detail["quantization"]
-        info = np.iinfo(detail["dtype"])
-        return np.clip(np.round(x / scale + zero), info.min, info.max).astype(detail["dtype"])
-    return x.astype(detail["dtype"])
-
-
-def _dequantize(y: np.ndarray, detail: dict[str, Any]) -> np.ndarray:
-    if detail["dtype"] in (np.int8, np.uint8):
-        scale, zero = detail["quantization"]
-        return (y.astype(np.float32) - zero) * scale
-    return y.astype(np.float32)
-
+from dlterm_edge.errors import InferenceError
+from dlterm_edge.preprocess import (
+    END,
+    PAD,
+    START,
+    UNKNOWN,
+    decode_ids,
+    encode_text,
+    load_image,
+    relative_windows,
+    to_units,
+    vocabulary_index,
+)
 
 Backend = Callable[[dict[str, np.ndarray]], np.ndarray]
 
-
-# -- the predictor ---------------------------------------------------------------------
 
 class Predictor:
     """Task-aware prediction over one backend per model part.
@@ -389,34 +219,30 @@ class Predictor:
         return {"target": p["target"], "forecast": out, "last": last}
 
 
-def load(path: str | Path) -> Predictor:
-    """Load an exported ``.onnx`` or ``.tflite`` file (and its sibling parts) with its metadata."""
+def load_file(path: str | Path, fallback_metadata: dict[str, Any] | None = None) -> Predictor:
+    """Load an exported ``.onnx`` or ``.tflite`` file (and its sibling parts) with its
+    metadata: the file's own, else ``fallback_metadata`` (a bundle's metadata.json)."""
+    from dlterm_edge.runtimes import backend_for
+
     path = Path(path)
     if not path.is_file():
         raise InferenceError(f"model file not found: {path}")
-    backend = _backend(path)
-    if not backend.metadata:
+    backend = backend_for(path)
+    meta = backend.metadata or fallback_metadata
+    if not meta:
         raise InferenceError(f"{path.name} has no dlterm metadata; export it with `dlterm export`")
-    meta = backend.metadata
     parts = meta.get("parts")
     if not parts:
         return Predictor({"model": backend}, meta)
     backends = {}
     for name, part in parts.items():
+        if not part.get("file"):
+            raise InferenceError(f"{path.name} does not name the file of its {name} part; load the bundle folder instead")
         sibling = path.with_name(part["file"])
-        if name == meta.get("part"):
+        if sibling.name == path.name or name == meta.get("part"):
             backends[name] = backend
         elif not sibling.is_file():
             raise InferenceError(f"{path.name} needs its {name} part {sibling.name} beside it")
         else:
-            backends[name] = _backend(sibling)
+            backends[name] = backend_for(sibling)
     return Predictor(backends, meta)
-
-
-def _backend(path: Path) -> Any:
-    suffix = path.suffix.lower()
-    if suffix == ".onnx":
-        return OnnxBackend(path)
-    if suffix == ".tflite":
-        return TfliteBackend(path)
-    raise InferenceError(f"{path.name}: expected a .onnx or .tflite file")
