@@ -184,6 +184,17 @@ def test_a_tampered_bundle_is_refused_in_one_line(bundles, device, tmp_path):
         assert result.stderr.count("\n") == 1 and "model.onnx does not match its checksum" in result.stderr
 
 
+def test_dlterm_predict_takes_a_bundle_and_answers_as_the_device_does(bundles, device, tmp_path):
+    from tests.conftest import cli_env, run_cli
+
+    folder = bundles["cnn"][0]
+    image = str(folder / "inputs" / "0.png")
+    ours = run_cli(["predict", str(folder), image, "--json"], cli_env(tmp_path))
+    assert ours.returncode == 0, ours.stderr
+    device_answer = json.loads(edge(device, "predict", str(folder), image, "--json").stdout)
+    assert json.loads(ours.stdout) == device_answer
+
+
 def test_min_metric_fails_a_bundle_below_the_bar_and_csv_lists_every_variant(bundles, device, tmp_path):
     folder = bundles["cnn"][0]
     csv_path = tmp_path / "bench.csv"
