@@ -2,6 +2,10 @@
 
 Each writer writes a temporary file in the same directory, flushes it to disk and
 renames it over the target (``os.replace`` is atomic on POSIX and Windows).
+
+``mkstemp`` creates its file with mode 0600 whatever the umask; the writers give the
+temporary file the mode a plain ``open`` would (0666 minus the umask) before renaming, so
+other users, a web server or a device sync can read runs and exports as the user intends.
 """
 
 from __future__ import annotations
@@ -33,11 +37,27 @@ def atomic_path(target: str | os.PathLike, suffix: str = "") -> Iterator[Path]:
     try:
         yield tmp_path
         _fsync(tmp_path)
+        os.chmod(tmp_path, 0o666 & ~current_umask())  # the writer may have replaced the file
         os.replace(tmp_path, target)
     except BaseException:
         with contextlib.suppress(OSError):
             tmp_path.unlink()
         raise
+
+
+def current_umask() -> int:
+    """The process umask. Linux reports it in /proc without changing it; elsewhere it is
+    read by setting and restoring it (a moment in which another thread could create a file)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def remove_stale_temporaries(folder: str | os.PathLike) -> list[Path]:
