@@ -14,6 +14,7 @@ import numpy as np
 
 from dlterm import __version__
 from dlterm.checkpoints import load_model
+from dlterm.datasets import recipe
 from dlterm.discovery import Plugin, get_plugin
 from dlterm.errors import DltermError
 from dlterm.fileio import read_json
@@ -75,13 +76,15 @@ def export_metadata(run: Run, parts: dict[str, Any], quantize: str = "none", fil
     def io(model: Any) -> dict[str, Any]:
         return {"inputs": [{"name": t.name.split(":")[0], "shape": [None, *t.shape[1:]], "dtype": t.dtype.name}
                            for t in model.inputs],
-                "outputs": [{"name": t.name.split("/")[0], "shape": [None, *t.shape[1:]]} for t in model.outputs]}
+                "outputs": [{"name": t.name.split("/")[0], "shape": [None, *t.shape[1:]], "dtype": t.dtype.name}
+                            for t in model.outputs]}
 
     meta = {
         "format_version": 1, "dlterm_version": __version__, "run_id": run.id, "plugin": run.meta["plugin"],
         "task": run.meta["task"], "dataset": run.meta["dataset"], "quantize": quantize,
         "class_names": run.meta.get("class_names") or None,
-        "preprocessing": read_json(run.file("preprocessing.json")),
+        # complete(): runs trained before the full recipe was recorded get its fixed rules too
+        "preprocessing": recipe.complete(read_json(run.file("preprocessing.json"))),
     }
     if list(parts) == ["model"]:
         return {**meta, **io(parts["model"])}

@@ -30,6 +30,11 @@ class DataBundle:
     notes: list[str] = field(default_factory=list)  # things the user should know (skipped files...)
     extra: dict[str, Any] = field(default_factory=dict)  # task-specific arrays for evaluation
 
+    def __post_init__(self) -> None:
+        from dlterm.datasets.recipe import complete
+
+        self.preprocessing = complete(self.preprocessing)  # the fixed rules too, for other tools
+
     def sizes(self) -> dict[str, int]:
         return {"train": len(self.y_train), "val": len(self.y_val), "test": len(self.y_test)}
 
