@@ -1,10 +1,13 @@
 """Export a run's model to ONNX and TFLite, verified against Keras before it lands.
 
-* ONNX: tf2onnx with a dynamic batch axis; metadata in the file's ``metadata_props``.
+* ONNX: tf2onnx with a dynamic batch axis; metadata in the file's ``metadata_props``: the
+  full JSON under ``dlterm`` and flat keys other tools read (labels, task, image size...).
 * TFLite: builtin ops only, converted from a ``tf.function`` traced at batch 1 with fixed
   shapes (the Keras-model converter fails on recurrent layers with a dynamic batch).
   Quantization: none, float16, dynamic (dynamic-range), int8 (calibrated on the run's own
-  training data). Metadata beside the file as ``<file>.json``.
+  training data). Metadata inside the file (a zip holding ``metadata.json`` appended to
+  the flatbuffer; the stock interpreter ignores it) and, for older readers, beside it as
+  ``<file>.json``.
 
 A plugin with an ``inference_parts`` hook (seq2seq: encoder + one decoder step) exports
 one file per part, ``model.<part>.<format>``; each file's metadata names all the parts.
@@ -31,6 +34,7 @@ from dlterm.fileio import atomic_path, read_json, remove_stale_temporaries, writ
 from dlterm.runstore import Run
 from dlterm.tasks import get_task
 from dlterm.trained_model import export_metadata, keras_predictor
+from dlterm_edge.metadata import METADATA_KEY, embed_tflite_metadata, flat_onnx_properties
 
 FORMATS = ("onnx", "tflite")
 QUANTIZATIONS = ("none", "float16", "dynamic", "int8")
@@ -116,14 +120,18 @@ def export_run(run: Run, formats: list[str], quantizations: list[str], opset: in
         with contextlib.ExitStack() as stack:
             tmps = {name: stack.enter_context(atomic_path(out_dir / names[name], suffix="." + fmt)) for name in parts}
             for name, model in parts.items():
+                part_meta = {**meta, "part": name} if len(parts) > 1 else meta
                 if fmt == "onnx":
-                    _to_onnx(model, tmps[name], {**meta, "part": name} if len(parts) > 1 else meta, opset)
+                    _to_onnx(model, tmps[name], part_meta, opset)
                 else:
                     _to_tflite(model, tmps[name], quant, calibration.get(name) if calibration and quant == "int8" else None)
+                    # the metadata inside the file: one copied file is enough on a device
+                    tmps[name].write_bytes(embed_tflite_metadata(tmps[name].read_bytes(), part_meta))
             result = _verify(tmps, fmt, meta, reference, keras_test, x_test, y_test, bundle, run)
             result.update(format=fmt, quantize=quant, path=str(out_dir / names[next(iter(parts))]),
                           files=[str(out_dir / names[n]) for n in parts],
                           size_bytes=sum(t.stat().st_size for t in tmps.values()),
+                          sha256={names[n]: file_sha256(tmps[n]) for n in parts},
                           seconds=round(time.perf_counter() - t0, 2), created=time.time())
             if quant == "none" and result["max_abs_error"] > FLOAT32_TOLERANCE:
                 _record(run, {**result, "verified": False})
@@ -161,6 +169,18 @@ def exports_of(run: Run) -> list[dict[str, Any]]:
     return read_json(path) if path.is_file() else []
 
 
+def file_sha256(path: Path) -> str:
+    """The file's SHA-256 (recorded with each export, so a bundle copies only files that
+    are still the ones verified)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def _to_onnx(model: Any, path: Path, meta: dict[str, Any], opset: int) -> None:
     import json
 
@@ -174,7 +194,8 @@ def _to_onnx(model: Any, path: Path, meta: dict[str, Any], opset: int) -> None:
 
     with quiet_native_output((1, 2)):
         proto, _ = tf2onnx.convert.from_keras(model, input_signature=signature, opset=opset)
-    onnx.helper.set_model_props(proto, {"dlterm": json.dumps(meta)})
+    # the full JSON for dlterm, and flat keys (labels, image size, normalization...) for other tools
+    onnx.helper.set_model_props(proto, {METADATA_KEY: json.dumps(meta), **flat_onnx_properties(meta)})
     onnx.checker.check_model(proto)
     path.write_bytes(proto.SerializeToString())
 
