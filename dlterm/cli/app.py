@@ -332,6 +332,8 @@ def export(
     fmt: Annotated[str, typer.Option("--format", "-f", help="onnx, tflite or all")] = "all",
     quantize: Annotated[Optional[list[str]], typer.Option("--quantize", "-q", help="TFLite: none, float16, dynamic, int8 or all (repeatable)")] = None,
     opset: Annotated[int, typer.Option(help="ONNX opset")] = 17,
+    bundle: Annotated[Optional[Path], typer.Option("--bundle", help="write a deploy folder: models, labels, metadata, model card, test sample, SHA256SUMS")] = None,
+    force: Annotated[bool, typer.Option("--force", help="with --bundle: replace a non-empty folder")] = False,
     as_json: JsonFlag = False,
     models_dir: ModelsDir = None,
 ) -> None:
@@ -348,6 +350,9 @@ def export(
     quants = list(QUANTIZATIONS) if quantize and "all" in quantize else (quantize or ["none"])
     r = RunStore(models_dir).get(run)
     say = (lambda msg: None) if as_json else (lambda msg: console.print(f"[dim]{msg}...[/]"))
+    if bundle is not None:
+        _export_bundle(r, bundle, formats, quants, opset, force, say, as_json)
+        return
     results = export_run(r, formats, quants, opset, progress=say)
     if as_json:
         _print_json(results)
@@ -359,6 +364,24 @@ def export(
             console.print(f"[yellow]warning:[/] {res['format']} {res['quantize']} changes {res['metric']} from "
                           f"{format_metric(res['metric'], res['keras_metric'])} to {format_metric(res['metric'], res['export_metric'])}; "
                           "prefer a lighter quantization")
+
+
+def _export_bundle(run: Any, folder: Path, formats: list[str], quants: list[str], opset: int, force: bool,
+                   say: Any, as_json: bool) -> None:
+    from dlterm.bundle import check_target, write_bundle
+    from dlterm.export import QUANTIZATIONS
+
+    for q in quants:  # checked before the slow work starts
+        if q not in QUANTIZATIONS:
+            from dlterm.errors import DltermError
+
+            raise DltermError(f"unknown quantization {q!r}", f"choose one of: {', '.join(QUANTIZATIONS)}")
+    check_target(folder.expanduser().absolute(), force)
+    result = write_bundle(run, folder, formats, quants, opset, force, progress=say)
+    if as_json:
+        _print_json(result)
+        return
+    console.print(f"bundle in {result['folder']}: " + ", ".join(result["files"]))
 
 
 def exports_table(results: list[dict[str, Any]]) -> Table:

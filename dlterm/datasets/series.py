@@ -48,6 +48,7 @@ def windows_bundle(name: str, values: np.ndarray, columns: list[str], settings: 
     spec = DataSpec("sequence-forecasting", (TensorSpec("window", (window, values.shape[1])),), (1,))
     bundle = DataBundle(name, spec, x[tr], y[tr], x[va], y[va], x[te], y[te], prep)
     bundle.extra["last_test"] = last[te]
+    bundle.extra["last_rows_test"] = raw[te][:, -1, :]  # every column's last value: raw windows can be rebuilt
     return bundle
 
 
