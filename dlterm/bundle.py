@@ -51,6 +51,10 @@ def write_bundle(run: Run, folder: str | os.PathLike, formats: list[str], quanti
     """Write the bundle of ``run`` into ``folder``; returns its folder, variants and files."""
     folder = Path(folder).expanduser().absolute()
     check_target(folder, force)
+    run_path = run.path.resolve()
+    if folder.resolve() == run_path or run_path in folder.resolve().parents or folder.resolve() in run_path.parents:
+        raise DltermError(f"{folder} holds or is inside the run's own folder",
+                          "write the bundle outside the models folder")
     exportable(run)
     say = progress or (lambda message: None)
     variants = verified_variants(run, formats, quantizations, opset, say)

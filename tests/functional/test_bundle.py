@@ -188,6 +188,10 @@ def test_a_non_empty_bundle_folder_is_refused_unless_forced(store, tmp_path):
     assert not (target / "notes.txt").exists() and (target / "model.onnx").is_file()
     assert not (target / "model.tflite").exists()
     assert [p.name for p in tmp_path.iterdir()] == ["mine"]
+    for inside in (root / "models", run_folder := root / "models" / ids["cnn"], run_folder / "exports" / "b"):
+        done = run_cli(["export", ids["cnn"], "--bundle", str(inside), "--force"], env)
+        assert done.returncode == 2 and "run's own folder" in done.stderr, inside
+    assert (run_folder / "best.keras").is_file() and (run_folder / "exports" / "model.onnx").is_file()
 
 
 def test_forecasting_bundle_has_a_csv_input_that_predicts_as_expected(store, tmp_path):
