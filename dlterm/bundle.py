@@ -43,7 +43,6 @@ from dlterm_edge.bundle import write_checksums
 
 SAMPLE_SIZE = 200  # test examples in sample.npz
 RAW_INPUTS = 5  # raw test inputs under inputs/
-CLASSIFICATION = ("image-classification", "text-classification")
 
 
 def write_bundle(run: Run, folder: str | os.PathLike, formats: list[str], quantizations: list[str], opset: int = 17,
@@ -74,9 +73,8 @@ def write_bundle(run: Run, folder: str | os.PathLike, formats: list[str], quanti
         meta = {**_metadata_of(tmp / entries[0]["files"][0], keras.metadata), "variants": entries}
         meta.pop("part", None)
         meta.pop("quantize", None)
-        if run.meta["task"] in CLASSIFICATION:
-            (tmp / "labels.txt").write_text("".join(f"{name}\n" for name in meta["preprocessing"]["class_names"]),
-                                            encoding="utf-8")
+        if labels_of(meta):  # classifiers, whatever their task is called
+            (tmp / "labels.txt").write_text("".join(f"{name}\n" for name in labels_of(meta)), encoding="utf-8")
         sample = test_sample(keras, data)
         np.savez(tmp / "sample.npz", **sample)
         raw = write_raw_inputs(tmp, keras, data)
@@ -89,6 +87,11 @@ def write_bundle(run: Run, folder: str | os.PathLike, formats: list[str], quanti
         raise
     files = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
     return {"folder": str(folder), "variants": entries, "files": files}
+
+
+def labels_of(meta: dict[str, Any]) -> list[str]:
+    """The class names in output order ([] for a model that does not classify)."""
+    return list(meta.get("class_names") or meta["preprocessing"].get("class_names") or [])
 
 
 def check_target(folder: Path, force: bool) -> None:
@@ -270,7 +273,7 @@ def model_card(meta: dict[str, Any], sample: dict[str, np.ndarray], raw: list[di
               "`metadata.json` holds all of it as JSON (`preprocessing`); each model file carries the same metadata "
               "inside (ONNX: `metadata_props` key `dlterm`, plus flat keys such as `labels`; TFLite: a zip holding "
               "`metadata.json` appended to the file, which the stock interpreter ignores).", ""]
-    if meta["task"] in CLASSIFICATION:
+    if labels_of(meta):
         lines += ["`labels.txt`: the class names, one a line, in the order of the model's outputs.", ""]
     first = raw[0]["file"] if raw else "INPUT"
     lines += ["## Run it", "", "With the device runtime (no TensorFlow; add `[tflite]` for the .tflite files):", "",
