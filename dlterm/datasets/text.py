@@ -45,7 +45,9 @@ def text_bundle(name: str, texts: list[str], labels: list[str], settings: dict[s
             "padding": "pre", "class_names": class_names}
     x = encode_text(texts, prep)
     spec = DataSpec("text-classification", (TensorSpec("tokens", (settings["max_length"],), "int32"),),
-                    (len(class_names),), tuple(class_names), {"vocabulary_size": len(vocabulary)})
+                    (len(class_names),), tuple(class_names),
+                    # The words themselves, for builders that start from pretrained vectors.
+                    {"vocabulary_size": len(vocabulary), "vocabulary": vocabulary})
     bundle = DataBundle(name, spec, x[tr], y[tr], x[va], y[va], x[te], y[te], prep, notes=list(notes or []))
     bundle.extra["test_texts"] = [texts[i] for i in te]
     return bundle
@@ -201,5 +203,5 @@ def load_imdb(settings: dict[str, Any], seed: int) -> DataBundle:
     prep = {"kind": "text", "tokens": "words", "vocabulary": vocabulary, "max_length": length,
             "padding": "pre", "class_names": class_names}
     spec = DataSpec("text-classification", (TensorSpec("tokens", (length,), "int32"),), (2,), tuple(class_names),
-                    {"vocabulary_size": len(vocabulary)})
+                    {"vocabulary_size": len(vocabulary), "vocabulary": vocabulary})
     return DataBundle("imdb", spec, x_tr, y_tr, x_va, y_va, x_te, y_te, prep)
