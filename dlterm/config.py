@@ -59,11 +59,14 @@ def parse_set_options(items: list[str]) -> dict[str, str]:
     return out
 
 
-def resolve(plugin: Plugin, config: dict[str, Any], overrides: dict[str, Any]) -> dict[str, dict[str, Any]]:
+def resolve(plugin: Plugin, config: dict[str, Any], overrides: dict[str, Any],
+            explicit: set[str] | None = None) -> dict[str, dict[str, Any]]:
     """Return ``{"hyperparameters": {...}, "training": {...}, "data": {...}}``, all validated.
 
     ``overrides`` keys are a hyperparameter or training option name, optionally prefixed
-    ``hp.``/``training.``, or ``data.<setting>`` for the dataset.
+    ``hp.``/``training.``, or ``data.<setting>`` for the dataset. ``explicit``, when given,
+    receives the names the config file and overrides set (the rest are defaults, which
+    some rules fill in later from the data, e.g. the epoch budget).
     """
     hp_specs = {h.name: h for h in plugin.hyperparameters}
     tr_specs = {o.name: o for o in TRAINING_OPTIONS}
@@ -71,7 +74,7 @@ def resolve(plugin: Plugin, config: dict[str, Any], overrides: dict[str, Any]) -
     training = {name: spec.default for name, spec in tr_specs.items()}
     training.update(plugin.training_defaults)
     data: dict[str, Any] = {}
-    explicit: set[str] = set()
+    explicit = set() if explicit is None else explicit
 
     def apply(table: dict[str, Any], specs: dict[str, HyperParameter], key: str, value: Any, where: str) -> None:
         if key not in specs:

@@ -12,6 +12,7 @@ from dlterm.checkpoints import save_model
 from dlterm.events import Emitter
 from dlterm.keras_env import keras
 from dlterm.runstore import Run
+from dlterm.training.budget import Patience, improved
 from dlterm.training.optim import current_lr
 
 
@@ -69,20 +70,46 @@ class RunRecorder(keras.callbacks.Callback):
         phase = {"phase": self.phase} if self.phase else {}
         self.history.append({"epoch": epoch + 1, **metrics, "lr": lr, "seconds": round(seconds, 4), **phase})
         value = metrics.get(self.monitor)
-        old = self.best.get("value")
-        improved = value is not None and (old is None or (value > old if self.mode == "max" else value < old))
-        if improved:
+        better = improved(metrics, self.best, self.monitor, self.mode)  # a tie with a lower val_loss counts
+        if better:
             save_model(self.model, self.run.file("best.keras"))
-            self.best = {"monitor": self.monitor, "mode": self.mode, "value": value, "epoch": epoch + 1}
+            self.best = {"monitor": self.monitor, "mode": self.mode, "value": value, "epoch": epoch + 1,
+                         "val_loss": metrics.get("val_loss")}
         save_model(self.model, self.run.file("last.keras"))
         self.run.write_history(self.history)
         self.run.update(epochs_completed=epoch + 1, best=self.best, metrics=metrics)
         # Events go out after the files: whoever sees epoch_end can resume from this epoch.
         self.emitter.emit("epoch_end", epoch=epoch + 1, epochs=self.epochs, metrics=metrics, lr=lr,
                           seconds=round(seconds, 4), **phase)
-        if improved:
+        if better:
             self.emitter.emit("checkpoint", kind="best", path=str(self.run.file("best.keras")), epoch=epoch + 1,
                               monitor=self.monitor, value=value)
+
+
+class PatientStopping(keras.callbacks.Callback):
+    """Early stopping that a tie does not trigger (see :mod:`dlterm.training.budget`); when
+    it stops, the model gets back the weights of its best epoch of this process."""
+
+    def __init__(self, monitor: str, mode: str, patience: int, best: dict[str, Any] | None = None):
+        super().__init__()
+        self.patience = Patience(monitor, mode, patience, best)
+        self.stopped_epoch = 0
+        self._best_weights: list[Any] | None = None
+
+    def on_train_begin(self, logs: Any = None) -> None:
+        self.stopped_epoch = 0  # each phase gets its full patience; the best carries over
+        self.patience.wait = 0
+
+    def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
+        metrics = {k: float(v) for k, v in (logs or {}).items()}
+        better, stop = self.patience.update(metrics)
+        if better:
+            self._best_weights = self.model.get_weights()
+        if stop:
+            self.stopped_epoch = epoch
+            self.model.stop_training = True
+            if self._best_weights is not None:
+                self.model.set_weights(self._best_weights)
 
 
 class GracefulStop:

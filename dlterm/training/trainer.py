@@ -29,6 +29,7 @@ from dlterm.events import Emitter, FileSink
 from dlterm.fileio import remove_stale_temporaries, write_json, write_text
 from dlterm.runstore import Run, RunStore
 from dlterm.tasks import get_task
+from dlterm.training.budget import apply_defaults
 from dlterm.training.distribute import check_strategy, is_chief, lost_worker_report, make_strategy
 
 
@@ -54,6 +55,7 @@ class Prepared:
     monitor: str
     mode: str
     run: Run | None = None  # set when resuming
+    explicit: frozenset[str] = frozenset()  # training options the user set (the rest follow dlterm's rules)
 
 
 def prepare(req: TrainRequest) -> Prepared:
@@ -66,7 +68,8 @@ def prepare(req: TrainRequest) -> Prepared:
     if not name:
         raise DltermError("no plugin given", "name one: `dlterm train cnn` (see `dlterm plugins`)")
     plugin = get_plugin(name, req.plugin_dirs)
-    cfg = config_mod.resolve(plugin, file_config, req.overrides)
+    explicit: set[str] = set()
+    cfg = config_mod.resolve(plugin, file_config, req.overrides, explicit)
     if req.data_path:
         cfg["data"]["path"] = req.data_path
     dataset = req.dataset or file_config.get("dataset")
@@ -80,7 +83,7 @@ def prepare(req: TrainRequest) -> Prepared:
                           f"datasets for {plugin.task}: {fitting}")
     cfg["data"] = info.resolve_settings(cfg["data"])
     monitor, mode = task.monitor_for(cfg["training"]["monitor"])
-    return Prepared(plugin, dataset, cfg, monitor, mode)
+    return Prepared(plugin, dataset, cfg, monitor, mode, explicit=frozenset(explicit))
 
 
 def _prepare_resume(req: TrainRequest, store: RunStore) -> Prepared:
@@ -134,6 +137,8 @@ def train(req: TrainRequest, emitter: Emitter, stop: Any = None) -> dict[str, An
     check_strategy(strategy_name)
     # Data first: its errors (missing file, bad CSV) need no TensorFlow and come at once.
     bundle = datasets.load(prep.dataset, prep.config["data"], options["seed"])
+    if prep.run is None:  # no --epochs: a budget from the data size (recorded in run.json, so resume keeps it)
+        bundle.notes += apply_defaults(options, prep.explicit, prep.plugin.task, len(bundle.y_train), prep.monitor)
     from dlterm.keras_env import keras  # heavy: only now that the request and data are valid
     from dlterm.training.callbacks import GracefulStop
 
@@ -225,7 +230,7 @@ def _fit(run: Run, model: Any, bundle: Any, prep: Prepared, steps: int, history:
          strategy: Any = None) -> dict[str, Any]:
     from dlterm.checkpoints import save_model
     from dlterm.keras_env import keras
-    from dlterm.training.callbacks import RunRecorder, TimeBudget
+    from dlterm.training.callbacks import PatientStopping, RunRecorder, TimeBudget
 
     options = prep.config["training"]
     emitter.emit("run_created", run_dir=str(run.path), plugin=prep.plugin.name, dataset=prep.dataset, resumed=resumed)
@@ -243,7 +248,7 @@ def _fit(run: Run, model: Any, bundle: Any, prep: Prepared, steps: int, history:
     callbacks: list[Any] = [recorder]
     early = None
     if options["early_stopping"]:
-        early = keras.callbacks.EarlyStopping(monitor=prep.monitor, mode=prep.mode, patience=options["patience"])
+        early = PatientStopping(prep.monitor, prep.mode, options["patience"], best)
         callbacks.append(early)
     if options["schedule"] == "plateau":
         callbacks.append(keras.callbacks.ReduceLROnPlateau(

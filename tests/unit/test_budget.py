@@ -1,0 +1,69 @@
+"""The epoch budget, default augmentation and tie-aware patience (no TensorFlow)."""
+
+from dlterm.training.budget import MAX_EPOCHS, MIN_EPOCHS, Patience, apply_defaults, auto_epochs, improved
+
+
+def training(**kw):
+    return {"epochs": 5, "batch_size": 32, "early_stopping": True, "patience": 5, "augment": False,
+            "monitor": "auto", **kw}
+
+
+def test_the_budget_buys_more_epochs_on_less_data_within_bounds():
+    small, medium, large = auto_epochs(1_258, 32), auto_epochs(6_800, 32), auto_epochs(1_000_000, 32)
+    assert small > medium > large
+    assert small == MAX_EPOCHS and large == MIN_EPOCHS
+    assert medium == 29  # ceil(6000 steps / 213 steps per epoch)
+
+
+def test_without_epochs_the_budget_replaces_the_plugin_count_and_small_image_sets_augment():
+    options = training()
+    notes = apply_defaults(options, set(), "image-classification", 1_258, "val_accuracy")
+    assert options["epochs"] == MAX_EPOCHS and options["augment"] is True
+    assert len(notes) == 2 and "val_accuracy" in notes[0] and "60 epochs" in notes[0] and "augmentation" in notes[1]
+
+
+def test_explicit_settings_are_never_changed():
+    options = training()
+    assert apply_defaults(options, {"epochs"}, "image-classification", 500, "val_accuracy") == []
+    assert options == training()
+    options = training()
+    apply_defaults(options, {"augment"}, "image-classification", 500, "val_accuracy")
+    assert options["augment"] is False and options["epochs"] == MAX_EPOCHS
+    options = training(early_stopping=False)  # nothing would stop an automatic run: keep the fixed count
+    assert apply_defaults(options, set(), "image-classification", 500, "val_accuracy") == []
+    assert options["epochs"] == 5
+
+
+def test_no_augmentation_for_big_image_sets_or_other_tasks_and_a_larger_plugin_count_wins():
+    options = training()
+    apply_defaults(options, set(), "image-classification", 50_000, "val_accuracy")
+    assert options["augment"] is False and options["epochs"] == MIN_EPOCHS
+    options = training(epochs=100)
+    apply_defaults(options, set(), "text-classification", 500, "val_accuracy")
+    assert options["augment"] is False and options["epochs"] == 100
+
+
+def test_a_tie_with_a_lower_loss_is_an_improvement_a_plain_tie_is_not():
+    best = {"value": 0.9, "val_loss": 0.30}
+    assert improved({"val_accuracy": 0.91, "val_loss": 0.5}, best, "val_accuracy", "max")
+    assert improved({"val_accuracy": 0.9, "val_loss": 0.25}, best, "val_accuracy", "max")
+    assert not improved({"val_accuracy": 0.9, "val_loss": 0.30}, best, "val_accuracy", "max")
+    assert not improved({"val_accuracy": 0.89, "val_loss": 0.1}, best, "val_accuracy", "max")
+    assert improved({"val_loss": 0.2}, {"value": 0.3}, "val_loss", "min")
+    assert not improved({"val_loss": 0.3}, {"value": 0.3}, "val_loss", "min")
+    assert improved({"val_accuracy": 0.5}, {}, "val_accuracy", "max")
+    assert not improved({"loss": 0.5}, {}, "val_accuracy", "max")
+
+
+def test_patience_does_not_stop_on_ties_while_the_loss_falls():
+    patience = Patience("val_accuracy", "max", 2)
+    epochs = [(0.95, 0.30), (0.97, 0.20), (0.97, 0.15), (0.97, 0.12), (0.97, 0.10)]  # accuracy flat, loss falling
+    assert all(not patience.update({"val_accuracy": a, "val_loss": l})[1] for a, l in epochs)
+    assert patience.best == {"value": 0.97, "val_loss": 0.10}
+    assert patience.update({"val_accuracy": 0.97, "val_loss": 0.11}) == (False, False)
+    assert patience.update({"val_accuracy": 0.96, "val_loss": 0.12}) == (False, True)  # 2 epochs without progress
+
+
+def test_patience_starts_from_a_resumed_runs_best():
+    patience = Patience("val_loss", "min", 1, {"value": 0.2})
+    assert patience.update({"val_loss": 0.25}) == (False, True)
