@@ -9,6 +9,7 @@
   is mnist_options.py's).
 
     python bench/defaults.py digits cnn    # or resnet, vgg (one file each: each run stays short)
+    python bench/defaults.py digits cnn defaults   # only the variants starting with "defaults"
     python bench/defaults.py mnist
 """
 
@@ -76,13 +77,14 @@ def row(plugin: str, variant: str, args: list[str], env: dict[str, str]) -> dict
     return result
 
 
-def main(which: str, plugin: str = "cnn") -> None:
+def main(which: str, plugin: str = "cnn", only: str = "") -> None:
     with tempfile.TemporaryDirectory() as tmp:
         env = dict(os.environ, DLTERM_HOME=str(Path(tmp) / "models"))
         if which == "digits":
             folder = digits_folder(Path(tmp))
-            rows = [row(p, variant, ["--data", str(folder), *args], env) for p, variant, args in DIGITS_RUNS if p == plugin]
-            save(f"defaults_digits_{plugin}", {"rows": rows, "svm_test_accuracy": svm_reference()})
+            rows = [row(p, variant, ["--data", str(folder), *args], env) for p, variant, args in DIGITS_RUNS
+                    if p == plugin and variant.startswith(only)]
+            save(f"defaults_digits_{plugin}" + (f"_{only.split()[0]}" if only else ""), {"rows": rows, "svm_test_accuracy": svm_reference()})
         elif which == "mnist":
             build_mnist_npz(Path(tmp) / "keras")
             env["KERAS_HOME"] = str(Path(tmp) / "keras")
@@ -92,4 +94,4 @@ def main(which: str, plugin: str = "cnn") -> None:
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:3])
+    main(*sys.argv[1:4])

@@ -22,6 +22,9 @@ from typing import Any
 TARGET_STEPS = 6000
 MIN_EPOCHS = 10
 MAX_EPOCHS = 60
+# Patience of an automatic run (unless --patience is given): augmentation and small
+# validation sets make the monitor noisy, and 5 epochs stopped digits runs at epoch 9.
+AUTO_PATIENCE = 10
 # Image sets with fewer training images than this get augmentation by default.
 SMALL_IMAGE_SET = 5000
 # A tie on an accuracy monitor counts as progress when val_loss fell by more than this fraction.
@@ -38,13 +41,15 @@ def apply_defaults(training: dict[str, Any], explicit: set[str], task: str, trai
     """Fill in the settings left to dlterm (in place); return notes saying what was chosen.
 
     Only when ``epochs`` was not given and early stopping is on: the budget replaces the
-    plugin's fixed epoch count (when larger), and a small image set gets augmentation unless ``augment``
+    plugin's fixed epoch count (when larger), patience is at least AUTO_PATIENCE, and a small image set gets augmentation unless ``augment``
     was given. Explicit settings are never changed.
     """
     if "epochs" in explicit or not training["early_stopping"]:
         return []
     # The plugin's own epoch count stays the floor: it was enough on its default data.
     training["epochs"] = max(training["epochs"], auto_epochs(train_size, training["batch_size"]))
+    if "patience" not in explicit:
+        training["patience"] = max(training["patience"], AUTO_PATIENCE)
     notes = [f"no --epochs: training until {monitor} has not improved for {training['patience']} epochs, "
              f"at most {training['epochs']} epochs"]
     if task == "image-classification" and "augment" not in explicit and train_size < SMALL_IMAGE_SET:

@@ -41,7 +41,7 @@ def test_trains_on_a_real_image_folder(env, shared_datasets, plugin):
     assert result.returncode == 0, result.stderr
     events = [json.loads(line) for line in result.stdout.splitlines()]
     loaded = next(e for e in events if e["event"] == "data_loaded")
-    assert loaded["sizes"]["train"] >= 244 and loaded["sizes"]["validation"] > 0
+    assert loaded["sizes"]["train"] >= 244 and loaded["sizes"]["val"] > 0
     assert next(e for e in events if e["event"] == "run_start")["class_names"] == ["ants", "bees"]
     assert events[-1]["status"] == "completed"
 

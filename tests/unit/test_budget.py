@@ -1,6 +1,6 @@
 """The epoch budget, default augmentation and tie-aware patience (no TensorFlow)."""
 
-from dlterm.training.budget import MAX_EPOCHS, MIN_EPOCHS, Patience, apply_defaults, auto_epochs, improved
+from dlterm.training.budget import AUTO_PATIENCE, MAX_EPOCHS, MIN_EPOCHS, Patience, apply_defaults, auto_epochs, improved
 
 
 def training(**kw):
@@ -18,8 +18,11 @@ def test_the_budget_buys_more_epochs_on_less_data_within_bounds():
 def test_without_epochs_the_budget_replaces_the_plugin_count_and_small_image_sets_augment():
     options = training()
     notes = apply_defaults(options, set(), "image-classification", 1_258, "val_accuracy")
-    assert options["epochs"] == MAX_EPOCHS and options["augment"] is True
+    assert options["epochs"] == MAX_EPOCHS and options["augment"] is True and options["patience"] == AUTO_PATIENCE
     assert len(notes) == 2 and "val_accuracy" in notes[0] and "60 epochs" in notes[0] and "augmentation" in notes[1]
+    options = training()
+    apply_defaults(options, {"patience"}, "image-classification", 1_258, "val_accuracy")
+    assert options["patience"] == 5  # given: kept
 
 
 def test_explicit_settings_are_never_changed():
