@@ -21,7 +21,6 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-
 from common import build_mnist_npz, dlterm, save
 
 TUNED = ["--epochs", "60", "--patience", "15", "--schedule", "cosine", "--augment"]

@@ -1,6 +1,14 @@
 """The epoch budget, default augmentation and tie-aware patience (no TensorFlow)."""
 
-from dlterm.training.budget import AUTO_PATIENCE, MAX_EPOCHS, MIN_EPOCHS, Patience, apply_defaults, auto_epochs, improved
+from dlterm.training.budget import (
+    AUTO_PATIENCE,
+    MAX_EPOCHS,
+    MIN_EPOCHS,
+    Patience,
+    apply_defaults,
+    auto_epochs,
+    improved,
+)
 
 
 def training(**kw):
@@ -61,7 +69,7 @@ def test_a_tie_with_a_lower_loss_is_an_improvement_a_plain_tie_is_not():
 def test_patience_does_not_stop_on_ties_while_the_loss_falls():
     patience = Patience("val_accuracy", "max", 2)
     epochs = [(0.95, 0.30), (0.97, 0.20), (0.97, 0.15), (0.97, 0.12), (0.97, 0.10)]  # accuracy flat, loss falling
-    assert all(not patience.update({"val_accuracy": a, "val_loss": l})[1] for a, l in epochs)
+    assert all(not patience.update({"val_accuracy": a, "val_loss": loss})[1] for a, loss in epochs)
     assert patience.best == {"value": 0.97, "val_loss": 0.10}
     assert patience.update({"val_accuracy": 0.97, "val_loss": 0.11}) == (False, False)
     assert patience.update({"val_accuracy": 0.96, "val_loss": 0.12}) == (False, True)  # 2 epochs without progress
