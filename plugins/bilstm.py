@@ -37,7 +37,8 @@ def build(spec, hp):
     cell = layers.LSTM if hp["cell"] == "lstm" else layers.GRU
     inputs = keras.Input(shape=spec.input_shape, dtype="int32", name=spec.inputs[0].name)
     x = word_embedding(spec, hp["embeddings"], hp["embedding_dim"], hp["fine_tune_embeddings"])(inputs)
-    x = layers.Dropout(hp["dropout"])(x)
+    # Dropping single dimensions of a pretrained vector garbles it: drop whole words instead.
+    x = (layers.Dropout if hp["embeddings"] == "none" else layers.SpatialDropout1D)(hp["dropout"])(x)
     for i in range(hp["layers"]):
         x = layers.Bidirectional(cell(hp["units"], return_sequences=i < hp["layers"] - 1))(x)
         x = layers.Dropout(hp["dropout"])(x)
