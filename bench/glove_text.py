@@ -24,7 +24,7 @@ from text_classification import SETTINGS, polarity_csv, uci_tsv
 
 VARIANTS = {
     "from scratch": [*SETTINGS],
-    "glove50 frozen": [*SETTINGS, "--set", "embeddings=glove50"],
+    "glove50 frozen": [*SETTINGS, "--set", "embeddings=glove50", "--set", "fine_tune_embeddings=false"],
     "glove50 fine-tuned": [*SETTINGS, "--set", "embeddings=glove50", "--set", "fine_tune_embeddings=true"],
     "glove50, dlterm defaults": ["--set", "embeddings=glove50", "--set", "data.max_words=20000"],
 }
