@@ -7,19 +7,22 @@ save is written to a temporary file and renamed, so a crash never leaves half a 
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
 from dlterm.errors import DltermError
 from dlterm.fileio import atomic_path
+from dlterm.limits import check_keras_archive
 
 
 def load_model(path: Path, compile: bool = True) -> Any:
     """Load a ``.keras`` file in safe mode (no arbitrary code from lambdas)."""
     from dlterm.keras_env import keras
 
-    if not Path(path).is_file():
+    if not os.path.lexists(path):
         raise DltermError(f"model file not found: {path}", "the run may not have finished an epoch")
+    check_keras_archive(path)  # a foreign file, a FIFO or a zip bomb is refused before Keras reads it
     try:
         return keras.models.load_model(path, compile=compile, safe_mode=True)
     except Exception as e:  # noqa: BLE001 - corrupt or foreign files fail in many ways

@@ -15,6 +15,7 @@ import tomllib
 
 from dlterm.discovery import Plugin
 from dlterm.errors import DltermError
+from dlterm.limits import MAX_CONFIG_BYTES, read_bytes
 from dlterm.settings import HyperParameter, check_value
 from dlterm.tasks import get_task
 from dlterm.training_options import TRAINING_OPTIONS
@@ -24,28 +25,40 @@ CONFIG_KEYS = ("plugin", "dataset")
 
 
 def load_config_file(path: str | Path) -> dict[str, Any]:
-    """Read a TOML config: top-level ``plugin``/``dataset`` and the three tables."""
-    path = Path(path)
+    """Read a TOML config: top-level ``plugin``/``dataset`` and the three tables of plain values."""
+    path = Path(path).expanduser()
+    raw = read_bytes(path, MAX_CONFIG_BYTES, "config file", "give a .toml file to --config")
     try:
-        with open(path, "rb") as f:
-            data = tomllib.load(f)
-    except FileNotFoundError:
-        raise DltermError(f"config file not found: {path}", "check the path given to --config") from None
-    except IsADirectoryError:
-        raise DltermError(f"config path is a folder, not a file: {path}", "give a .toml file to --config") from None
+        data = tomllib.loads(raw.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
         raise DltermError(f"config file {path} is not valid TOML: {e}", "fix the syntax (see the README's config example)") from None
+    except RecursionError:  # tomllib recurses once per nested table or array
+        raise DltermError(f"config file {path} is nested too deeply", "a config has three flat tables: "
+                          f"{', '.join(f'[{t}]' for t in CONFIG_TABLES)}") from None
     for key, value in data.items():
         if key in CONFIG_TABLES:
             if not isinstance(value, dict):
                 raise DltermError(f"config file {path}: [{key}] must be a table", f"write it as [{key}] with key = value lines")
+            for name, item in value.items():
+                if not isinstance(item, (str, int, float, bool)):  # no arrays, tables or dates
+                    raise DltermError(f"config file {path}: {key}.{name} must be a number, text or true/false, "
+                                      f"not {_toml_type(item)}", f"write {name} = VALUE in [{key}]")
         elif key in CONFIG_KEYS:
             if not isinstance(value, str):
                 raise DltermError(f"config file {path}: {key} must be a string", f'write {key} = "name"')
         else:
             raise DltermError(f"config file {path}: unknown key {key!r}",
                               f"allowed: {', '.join(CONFIG_KEYS + CONFIG_TABLES)}")
+    path_value = data.get("data", {}).get("path")
+    if path_value is not None and not isinstance(path_value, str):
+        raise DltermError(f"config file {path}: data.path must be text, not {_toml_type(path_value)}",
+                          'write path = "folder/or/file" in [data]')
     return data
+
+
+def _toml_type(value: Any) -> str:
+    names = {bool: "true/false", int: "a number", float: "a number", str: "text", list: "an array", dict: "a table"}
+    return names.get(type(value), f"a {type(value).__name__}")
 
 
 def parse_set_options(items: list[str]) -> dict[str, str]:

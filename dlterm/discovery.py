@@ -27,6 +27,7 @@ from types import ModuleType
 from typing import Any, Callable
 
 from dlterm.errors import DltermError
+from dlterm.limits import MAX_PLUGIN_BYTES, regular_file
 from dlterm.settings import HyperParameter, check_value
 from dlterm.tasks import task_names
 from dlterm.training_options import TRAINING_OPTION_NAMES, TRAINING_OPTIONS
@@ -141,6 +142,8 @@ def _from_folder(folder: Path) -> list[Plugin]:
 
 
 def _import_file(path: Path) -> ModuleType:
+    # A FIFO or a device named *.py would hang or never end the import: regular files only.
+    regular_file(path, "plugin file", "", limit=MAX_PLUGIN_BYTES)
     # A private module name per file, so two folders may both hold `mine.py`.
     mod_name = f"dlterm_user_plugins.{abs(hash(str(path.resolve())))}_{path.stem}"
     spec = importlib.util.spec_from_file_location(mod_name, path)
@@ -160,11 +163,14 @@ def _import_file(path: Path) -> ModuleType:
 
 def _load(importer: Callable[[], Any], fallback_name: str, source: str, origin: str) -> Plugin:
     try:
+        # BaseException: a plugin that calls sys.exit() or raises KeyboardInterrupt while
+        # imported breaks itself, not the listing (nor every command that discovers).
         module = importer()
-    except Exception as e:  # noqa: BLE001 - any plugin error must be reported, not raised
+        name = getattr(module, "NAME", fallback_name)
+        problems = _validate(module)
+    except BaseException as e:  # noqa: BLE001 - any plugin error must be reported, not raised
         return Plugin(fallback_name, source, origin, "broken", _describe_import_error(e))
-    plugin = Plugin(str(getattr(module, "NAME", fallback_name)), source, origin, module=module)
-    problems = _validate(module)
+    plugin = Plugin(str(name), source, origin, module=module)
     if problems:
         plugin.status, plugin.reason = "broken", "; ".join(problems)
         return plugin
@@ -225,12 +231,17 @@ def _validate(module: Any) -> list[str]:
     return problems
 
 
-def _describe_import_error(e: Exception) -> str:
+def _describe_import_error(e: BaseException) -> str:
     if isinstance(e, SyntaxError):
         return f"syntax error at line {e.lineno}: {e.msg}"
+    if isinstance(e, DltermError):  # refused by the checked reader (a FIFO, too large...)
+        return e.message
+    if isinstance(e, SystemExit):
+        return f"it calls sys.exit({e.code!r}) while imported"
     frame = traceback.extract_tb(e.__traceback__)[-1:] if e.__traceback__ else []
     where = f" (line {frame[0].lineno})" if frame else ""
-    return f"import failed: {type(e).__name__}: {e}{where}"
+    detail = f": {e}" if str(e) else ""
+    return f"import failed: {type(e).__name__}{detail}{where}"
 
 
 def _resolve_names(found: list[Plugin]) -> list[Plugin]:

@@ -9,18 +9,23 @@ answers in the same form.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
+from dlterm.errors import DltermError
+from dlterm.limits import MAX_DATA_BYTES, MAX_TEXT_BYTES, ImageRefused, check_image, read_bytes, regular_file
 from dlterm_edge import load
 from dlterm_edge.errors import InferenceError
-from dlterm_edge.inputs import TEXT_TASKS, read_inputs  # noqa: F401 - one copy, shared with devices
+from dlterm_edge.inputs import TEXT_TASKS
+from dlterm_edge.inputs import read_inputs as parse_inputs  # one parser, shared with devices
 from dlterm_edge.predictor import Predictor
 
 
 def predictor_for(model: str, models_dir: Any = None) -> Predictor:
     path = Path(model)
-    if path.suffix.lower() in (".onnx", ".tflite") or path.is_file() or (path / "SHA256SUMS").is_file():
+    # os.path.isfile never raises: a text longer than a file name may be is simply no file
+    if path.suffix.lower() in (".onnx", ".tflite") or os.path.isfile(path) or os.path.isfile(path / "SHA256SUMS"):
         return load(path)
     from dlterm.runstore import RunStore
     from dlterm.trained_model import keras_predictor
@@ -29,3 +34,46 @@ def predictor_for(model: str, models_dir: Any = None) -> Predictor:
     if not run.file("best.keras").is_file():
         raise InferenceError(f"run {run.id} has no saved model yet (no completed epoch)")
     return keras_predictor(run)[0]
+
+
+def read_inputs(predictor: Predictor, inputs: list[str]) -> list[Any]:
+    """Command-line inputs in the form the task wants, bounded first (:mod:`dlterm.limits`).
+
+    A text is text unless it starts with ``@``; an ``@file``, an image or a CSV must be a
+    regular file under its cap, and an image under the pixel cap, before anything reads it.
+    """
+    if predictor.task in TEXT_TASKS:
+        return [_text_argument(i) for i in inputs]
+    if predictor.task == "image-classification":
+        for item in inputs:  # refuse FIFOs, devices and pixel bombs before anything decodes them
+            _check_image_argument(item)
+        return list(inputs)
+    if len(inputs) == 1 and inputs[0].lower().endswith(".csv"):
+        try:
+            regular_file(Path(inputs[0]).expanduser(), "CSV file", "give a CSV with a header row", limit=MAX_DATA_BYTES)
+        except DltermError as e:
+            raise InferenceError(e.message) from None
+    return parse_inputs(predictor, inputs)
+
+
+def _text_argument(item: str) -> str:
+    if not item.startswith("@"):
+        return item
+    path = Path(item[1:]).expanduser()
+    try:
+        return read_bytes(path, MAX_TEXT_BYTES, "text file", "give a UTF-8 text file after @").decode("utf-8-sig")
+    except DltermError as e:
+        raise InferenceError(e.message) from None
+    except UnicodeDecodeError:
+        raise InferenceError(f"text file {path} is not UTF-8 text") from None
+
+
+def _check_image_argument(item: str) -> None:
+    try:
+        check_image(item)
+    except FileNotFoundError:
+        raise InferenceError(f"image not found: {item}") from None
+    except ImageRefused as e:
+        raise InferenceError(str(e)) from None
+    except (OSError, ValueError, SyntaxError):
+        raise InferenceError(f"{item} is not a readable image (PNG, JPEG, ...)") from None

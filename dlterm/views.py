@@ -8,6 +8,7 @@ number is formatted in one place.
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -109,7 +110,7 @@ def prediction_line(result: dict[str, Any]) -> str:
     result = {k: escape(v) if isinstance(v, str) else v for k, v in result.items()}
     if "label" in result:
         # A long text is shortened; an image path is kept whole (its end names the file).
-        long_text = len(result["input"]) > 60 and not Path(result["input"]).is_file()
+        long_text = len(result["input"]) > 60 and not os.path.isfile(result["input"])  # isfile never raises
         text = result["input"][:57] + "..." if long_text else result["input"]
         return f"{text}: [b]{result['label']}[/] ({result['confidence']:.1%})"
     if "forecast" in result:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from dlterm.datasets.base import DataBundle, DatasetInfo
+from dlterm.datasets.memory import check_dataset_memory
 from dlterm.errors import DltermError
 from dlterm.settings import Choice, Float, HyperParameter, Int
 
@@ -107,4 +108,4 @@ def load(name: str, settings: dict[str, Any], seed: int) -> DataBundle:
     return info.load_function()(info.resolve_settings(settings), seed)
 
 
-__all__ = ["DATASETS", "DataBundle", "DatasetInfo", "get_dataset", "load"]
+__all__ = ["DATASETS", "DataBundle", "DatasetInfo", "check_dataset_memory", "get_dataset", "load"]

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from dlterm.datasets.base import DataBundle
+from dlterm.datasets.memory import check_arrays
 from dlterm.datasets.text import SPECIALS, read_text_file
 from dlterm.errors import DltermError
 from dlterm.plugin_api import DataSpec, TensorSpec
@@ -35,6 +36,7 @@ def corpus_bundle(name: str, text: str, settings: dict[str, Any], notes: list[st
     if min(n_val, n_test) <= window + 1 or n_train <= window + 1:
         raise DltermError(f"the text '{name}' has {n} characters: too short for windows of {window} in train, validation and test",
                           "use a longer text or a smaller --window")
+    check_arrays(name, n // stride, window + 1, "lower data.length or data.window, or raise data.stride")
     vocabulary = SPECIALS + sorted(set(text[:n_train]))
     index = vocabulary_index(vocabulary)
     ids = np.array([index.get(c, UNKNOWN) for c in text], dtype=np.int32)

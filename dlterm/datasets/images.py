@@ -15,7 +15,9 @@ from typing import Any
 import numpy as np
 
 from dlterm.datasets.base import DataBundle, classification_spec, image_preprocessing, split_indices
+from dlterm.datasets.memory import check_arrays
 from dlterm.errors import DltermError
+from dlterm.limits import ImageRefused, check_image
 from dlterm_edge.preprocess import load_image
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
@@ -35,10 +37,11 @@ def _detect_channels(files: list[Path]) -> int:
 
     for f in files[:50]:
         try:
+            check_image(f)  # never open what must not be decoded
             with Image.open(f) as img:
                 if img.mode not in ("1", "L", "I", "I;16", "F", "LA"):
                     return 3
-        except OSError:
+        except (OSError, ValueError, SyntaxError):
             continue
     return 1
 
@@ -48,8 +51,11 @@ def _load_split(classes: dict[str, list[Path]], class_names: list[str], size: in
     for label, name in enumerate(class_names):
         for f in classes.get(name, []):
             try:
+                check_image(f)
                 xs.append(load_image(f, size, size, channels))
                 ys.append(label)
+            except ImageRefused as e:  # too many pixels, too large, a FIFO...: skipped, with why
+                skipped.append(f"{f.name} ({str(e).removeprefix(f'image {f} ')})")
             except (OSError, ValueError, SyntaxError) as e:
                 skipped.append(f"{f.name} ({type(e).__name__})")
     if not xs:
@@ -74,6 +80,7 @@ def load_image_folder(settings: dict[str, Any], seed: int) -> DataBundle:
         raise DltermError(f"{root} has only one class ({class_names[0]})", "classification needs at least two class subfolders")
     all_files = [f for c in per_split.values() for fs in c.values() for f in fs]
     channels = {"auto": None, "1": 1, "3": 3}[settings["channels"]] or _detect_channels(all_files)
+    check_arrays(root.name, len(all_files), size * size * channels, "lower data.image_size or use fewer images")
     skipped: list[str] = []
     rng = np.random.default_rng(seed)
     if presplit:

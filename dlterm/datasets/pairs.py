@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from dlterm.datasets.base import DataBundle, split_indices
+from dlterm.datasets.memory import check_arrays
 from dlterm.datasets.text import SPECIALS, read_text_file
 from dlterm.errors import DltermError
 from dlterm.plugin_api import DataSpec, TensorSpec
@@ -38,6 +39,7 @@ def pairs_bundle(name: str, pairs: list[tuple[str, str]], settings: dict[str, An
     target_chars = sorted({c for i in tr for c in pairs[i][1]})
     source_length = max(len(s) for s, _ in pairs)
     target_length = max(len(t) for _, t in pairs) + 1  # + END
+    check_arrays(name, len(pairs), source_length + 2 * target_length, "lower data.max_length or data.limit")
     prep = {"kind": "pairs", "tokens": "chars", "source_vocabulary": SPECIALS + source_chars,
             "target_vocabulary": TARGET_SPECIALS + target_chars, "source_length": source_length,
             "target_length": target_length, "start_token": START, "end_token": END, "pad_token": PAD}

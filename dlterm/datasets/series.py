@@ -12,13 +12,16 @@ the split its target falls in.
 from __future__ import annotations
 
 import csv
+import io
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from dlterm.datasets.base import DataBundle
+from dlterm.datasets.memory import check_arrays
 from dlterm.errors import DltermError
+from dlterm.limits import MAX_DATA_BYTES, read_bytes
 from dlterm.plugin_api import DataSpec, TensorSpec
 from dlterm_edge.preprocess import relative_windows, to_units  # noqa: F401 - shared with devices
 
@@ -33,6 +36,8 @@ def windows_bundle(name: str, values: np.ndarray, columns: list[str], settings: 
     if n_train <= window + 1 or n_val < 1 or n_test < 1:
         raise DltermError(f"series '{name}' has {n} rows: too short for a window of {window} plus validation and test parts",
                           f"use a smaller --window (at most about {max(1, n_train - 2)}) or a longer series")
+    # windows are built in float64 (raw, relative) before the float32 model input
+    check_arrays(name, n, window * values.shape[1], "lower data.window or use a shorter series", bytes_per_value=20)
     std = values[:n_train].std(axis=0)
     scale = np.where(std > 0, std, 1.0)
     prep = {"kind": "series", "window": window, "columns": columns, "target": columns[0],
@@ -54,13 +59,9 @@ def windows_bundle(name: str, values: np.ndarray, columns: list[str], settings: 
 
 def read_csv_columns(path: Path, wanted: list[str]) -> tuple[np.ndarray, list[str]]:
     """Numeric columns of a CSV with a header row; ``wanted`` empty = its only numeric column."""
+    raw = read_bytes(path, MAX_DATA_BYTES, "CSV file", "give a .csv file to --data")
     try:
-        with open(path, newline="", encoding="utf-8-sig") as f:
-            rows = list(csv.reader(f))
-    except FileNotFoundError:
-        raise DltermError(f"CSV file not found: {path}", "check --data") from None
-    except IsADirectoryError:
-        raise DltermError(f"{path} is a folder, not a CSV file", "give a .csv file to --data") from None
+        rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"), newline="")))
     except (UnicodeDecodeError, csv.Error) as e:
         raise DltermError(f"{path} is not a readable text CSV: {e}", "give a UTF-8 CSV with a header row") from None
     rows = [r for r in rows if any(cell.strip() for cell in r)]

@@ -17,7 +17,9 @@ from typing import Any, Sequence
 import numpy as np
 
 from dlterm.datasets.base import DataBundle, split_indices
+from dlterm.datasets.memory import check_arrays
 from dlterm.errors import DltermError
+from dlterm.limits import MAX_DATA_BYTES, read_bytes
 from dlterm.plugin_api import DataSpec, TensorSpec
 from dlterm_edge.preprocess import encode_text, words
 
@@ -34,6 +36,7 @@ def build_vocabulary(token_lists: Sequence[Sequence[str]], max_size: int) -> lis
 def text_bundle(name: str, texts: list[str], labels: list[str], settings: dict[str, Any], seed: int,
                 notes: list[str] | None = None) -> DataBundle:
     """Split labelled texts (shuffled), fit the vocabulary on the training part, encode."""
+    check_arrays(name, len(texts), settings["max_length"], "lower data.max_length or use fewer texts")
     class_names = sorted(set(labels))
     if len(class_names) < 2:
         raise DltermError(f"text data '{name}' has only one label ({class_names[0] if class_names else 'none'})",
@@ -99,12 +102,7 @@ LABEL_NAMES = ("label", "sentiment", "class", "category", "target", "polarity")
 
 def read_text_file(path: Path) -> tuple[str, list[str]]:
     """The file's text, decoded as UTF-8 (else latin-1, with a note), refusing binary files."""
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise DltermError(f"file not found: {path}", "check --data") from None
-    except IsADirectoryError:
-        raise DltermError(f"{path} is a folder, not a text file", "give a file to --data") from None
+    raw = read_bytes(path, MAX_DATA_BYTES, "data file", "give a UTF-8 text file to --data")
     if b"\x00" in raw[:8192]:
         raise DltermError(f"{path} is a binary file, not text", "give a UTF-8 text file")
     try:

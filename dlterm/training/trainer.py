@@ -82,6 +82,7 @@ def prepare(req: TrainRequest) -> Prepared:
         raise DltermError(f"dataset '{dataset}' is for {info.task}, but plugin '{plugin.name}' does {plugin.task}",
                           f"datasets for {plugin.task}: {fitting}")
     cfg["data"] = info.resolve_settings(cfg["data"])
+    datasets.check_dataset_memory(dataset, cfg["data"])  # refuse the impossible before loading
     monitor, mode = task.monitor_for(cfg["training"]["monitor"])
     return Prepared(plugin, dataset, cfg, monitor, mode, explicit=frozenset(explicit))
 
