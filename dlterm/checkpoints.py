@@ -26,8 +26,10 @@ def load_model(path: Path, compile: bool = True) -> Any:
     try:
         return keras.models.load_model(path, compile=compile, safe_mode=True)
     except Exception as e:  # noqa: BLE001 - corrupt or foreign files fail in many ways
-        raise DltermError(f"cannot load the model {path}: {type(e).__name__}: {str(e).splitlines()[0][:200] if str(e) else ''}",
-                          "the file is damaged or not a Keras model", exit_code=1) from None
+        # A file that does not load is bad input (damaged, tampered with, foreign): exit 2.
+        raise DltermError(f"cannot load the model {path}: it is damaged or not a Keras model "
+                          f"({type(e).__name__}: {str(e).splitlines()[0][:160] if str(e) else ''})",
+                          "retrain, or give a .keras file saved by dlterm") from None
 
 
 def save_model(model: Any, target: Path) -> None:

@@ -233,7 +233,7 @@ def _validate(module: Any) -> list[str]:
 
 def _describe_import_error(e: BaseException) -> str:
     if isinstance(e, SyntaxError):
-        return f"syntax error at line {e.lineno}: {e.msg}"
+        return f"syntax error{f' at line {e.lineno}' if e.lineno else ''}: {e.msg}"
     if isinstance(e, DltermError):  # refused by the checked reader (a FIFO, too large...)
         return e.message
     if isinstance(e, SystemExit):

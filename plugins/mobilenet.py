@@ -120,8 +120,13 @@ def _base(hp, size):
     else:
         from pathlib import Path
 
-        if not Path(weights).expanduser().is_file():
-            raise DltermError(f"weights file not found: {weights}", "use imagenet, none, run:RUN_ID or a .h5 file path")
+        from dlterm.limits import MAX_WEIGHTS_BYTES, check_keras_archive, regular_file
+
+        hint = "use imagenet, none, run:RUN_ID or a .h5 file path"
+        if Path(weights).suffix.lower() == ".keras":  # a zip: its expanded size is checked before loading
+            check_keras_archive(Path(weights).expanduser(), "weights file")
+        else:  # no FIFO, device or runaway file
+            regular_file(Path(weights).expanduser(), "weights file", hint, limit=MAX_WEIGHTS_BYTES)
         try:
             base = make(str(Path(weights).expanduser()))
         except Exception as e:  # noqa: BLE001
