@@ -4,11 +4,13 @@ traceback, and nothing new or half-written in the models folder."""
 import json
 import os
 import shutil
+import zipfile
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import cli_env, run_cli
+from tests.functional.hostile import fifo, png_header, zip_bomb
 
 pytestmark = pytest.mark.slow
 
@@ -69,6 +71,19 @@ def world(tmp_path_factory):
     meta = json.loads((cut_run / "run.json").read_text())
     (cut_run / "run.json").write_text(json.dumps({**meta, "id": "cnn-cut"}))
     (cut_run / "best.keras").write_bytes((cut_run / "best.keras").read_bytes()[:500])
+    # hostile model and image files
+    zip_bomb(files / "bomb.keras")
+    with zipfile.ZipFile(files / "foreign.keras", "w") as z:  # a zip, but no Keras model in it
+        z.writestr("readme.txt", "hello")
+    (files / "text.keras").write_text("hello")
+    png_header(files / "huge.png", 20000, 20000)
+    fifo(files / "pipe.png")
+    for name, change in (("cnn-bomb", lambda p: shutil.copy(files / "bomb.keras", p)),
+                         ("cnn-tampered", lambda p: _replace_member(p, "config.json", b'{"class_name": "os.system"}'))):
+        copy = Path(runs["cnn"]["run_dir"]).parent / name
+        shutil.copytree(runs["cnn"]["run_dir"], copy)
+        (copy / "run.json").write_text(json.dumps({**meta, "id": name}))
+        change(copy / "best.keras")
     running = Path(runs["cnn"]["run_dir"]).parent / "cnn-running"
     running.mkdir()
     (running / "run.json").write_text(json.dumps({**meta, "id": "cnn-running", "status": "running", "pid": os.getpid()}))
@@ -77,6 +92,14 @@ def world(tmp_path_factory):
     (failed / "run.json").write_text(json.dumps({**meta, "id": "cnn-failed", "status": "failed", "epochs_completed": 0}))
     return {"env": env, "files": files, "cnn": runs["cnn"]["id"], "lstm": runs["lstm"]["id"],
             "onnx": str(onnx_path), "models": Path(env["DLTERM_HOME"])}
+
+
+def _replace_member(path: Path, member: str, data: bytes) -> None:
+    with zipfile.ZipFile(path) as z:
+        members = {n: z.read(n) for n in z.namelist()}
+    with zipfile.ZipFile(path, "w") as z:
+        for name, content in {**members, member: data}.items():
+            z.writestr(name, content)
 
 
 def _png() -> bytes:
@@ -126,7 +149,7 @@ CASES = [
     (["train", "cnn", "--config", F + "/unknown.toml"], 2, "unknown key 'colour'"),
     (["train", "cnn", "--config", F + "/table.toml"], 2, "[training] must be a table"),
     (["train", "cnn", "--config", F + "/wrongtype.toml"], 2, "invalid hyperparameter filters"),
-    (["train", "cnn", "--config", F], 2, "config path is a folder"),
+    (["train", "cnn", "--config", F], 2, "is a folder, not a file"),
     # CSV series
     (["train", "lstm", "--data", F + "/empty.csv"], 2, "has no data rows"),
     (["train", "lstm", "--data", F + "/words.csv"], 2, "numeric columns: none"),
@@ -139,7 +162,7 @@ CASES = [
     (["train", "cnn", "--data", F + "/one_class"], 2, "has only one class (a)"),
     (["train", "cnn", "--data", F + "/corrupt"], 2, "has only 0 readable images"),
     (["train", "cnn", "--data", F + "/nowhere"], 2, "--data path not found"),
-    (["train", "lstm", "--data", F + "/one_class"], 2, "is a folder, not a CSV file"),
+    (["train", "lstm", "--data", F + "/one_class"], 2, "is a folder, not a file"),
     # text, pairs and corpus files
     (["train", "bilstm", "--data", F + "/empty.txt"], 2, "has no rows"),
     (["train", "bilstm", "--data", F + "/binary.txt"], 2, "is a binary file, not text"),
@@ -155,11 +178,19 @@ CASES = [
     (["train", "mobilenet", "--weights", "nope.h5", "--set", "data.samples=60"], 2, "weights file not found: nope.h5"),
     (["train", "mobilenet", "--weights", "run:nosuch", "--set", "data.samples=60"], 2, "unknown run 'nosuch'"),
     (["train", "mobilenet", "--weights", "run:{lstm}", "--set", "data.samples=60"], 2, "has no MobileNetV2 base"),
+    (["train", "mobilenet", "--weights", "run:cnn-bomb", "--set", "data.samples=60"], 2, "would expand to 4.38 GiB"),
+    (["train", "mobilenet", "--weights", F + "/bomb.keras", "--set", "data.samples=60"], 2, "would expand to 4.38 GiB"),
+    (["train", "mobilenet", "--weights", F + "/foreign.keras", "--set", "data.samples=60"], 2, "is not a Keras model file (it has no config.json)"),
+    (["train", "mobilenet", "--weights", F + "/text.keras", "--set", "data.samples=60"], 2, "is not a Keras model file"),
+    (["train", "mobilenet", "--weights", "/dev/zero", "--set", "data.samples=60"], 2, "weights file /dev/zero is a device"),
     # runs
     (["show", "nosuch"], 2, "unknown run 'nosuch'"),
     (["show", "../../etc"], 2, "not a valid run id"),
     (["evaluate", "{cnn}", "--checkpoint", "worst"], 2, "unknown checkpoint 'worst'"),
-    (["evaluate", "cnn-cut"], 1, "cannot load the model"),
+    (["evaluate", "cnn-cut"], 2, "is not a Keras model file (not a readable .keras zip)"),
+    (["evaluate", "cnn-tampered"], 2, "cannot load the model"),
+    (["evaluate", "cnn-bomb"], 2, "would expand to 4.38 GiB, over the limit of 4 GiB"),
+    (["predict", "cnn-bomb", "x.png"], 2, "would expand to 4.38 GiB"),
     (["train", "--resume", "{cnn}"], 2, "has already trained 1 of 1 epochs"),
     (["train", "--resume", "{cnn}", "--epochs", "3", "--set", "filters=8"], 2, "cannot change filters"),
     (["train", "--resume", "cnn-failed"], 2, "has no completed epoch"),
@@ -177,6 +208,12 @@ CASES = [
     (["predict", F + "/model.txt", "x.png"], 2, "expected a .onnx or .tflite file"),
     (["predict", "{onnx}", "12"], 2, "image not found: 12"),
     (["predict", "{onnx}", F + "/notes.txt"], 2, "is not a readable image"),
+    (["predict", "{onnx}", F + "/huge.png"], 2, "is 20000x20000 pixels, over the limit of 50,000,000 pixels"),
+    (["predict", "{cnn}", F + "/huge.png"], 2, "is 20000x20000 pixels"),
+    (["predict", "{onnx}", F + "/pipe.png"], 2, "is a FIFO (named pipe), not a regular file"),
+    (["predict", "{onnx}", "/dev/zero"], 2, "image /dev/zero is a device"),
+    (["predict", "{onnx}", F + "/empty.txt"], 2, "is not a readable image"),
+    (["predict", "{lstm}", "@" + F + "/short.csv"], 2, "must be numbers"),
     (["predict", "{lstm}", "up", "down"], 2, "must be numbers"),
     (["predict", "{lstm}", "1", "2", "3"], 2, "need at least 12 recent values"),
     (["predict", "{lstm}", *["1"] * 12, "--steps", "0"], 2, "Invalid value for '--steps'"),
