@@ -24,12 +24,16 @@ def load_model(path: Path, compile: bool = True) -> Any:
         raise DltermError(f"model file not found: {path}", "the run may not have finished an epoch")
     check_keras_archive(path)  # a foreign file, a FIFO or a zip bomb is refused before Keras reads it
     try:
-        return keras.models.load_model(path, compile=compile, safe_mode=True)
+        model = keras.models.load_model(path, compile=compile, safe_mode=True)
     except Exception as e:  # noqa: BLE001 - corrupt or foreign files fail in many ways
         # A file that does not load is bad input (damaged, tampered with, foreign): exit 2.
         raise DltermError(f"cannot load the model {path}: it is damaged or not a Keras model "
                           f"({type(e).__name__}: {str(e).splitlines()[0][:160] if str(e) else ''})",
                           "retrain, or give a .keras file saved by dlterm") from None
+    if not isinstance(model, keras.Model):  # a tampered config.json can deserialize to anything
+        raise DltermError(f"cannot load the model {path}: it holds a {type(model).__name__}, not a Keras model",
+                          "retrain, or give a .keras file saved by dlterm")
+    return model
 
 
 def save_model(model: Any, target: Path) -> None:
