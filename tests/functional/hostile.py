@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import struct
+import zipfile
 import zlib
 from pathlib import Path
 
@@ -40,15 +41,25 @@ def png_header(path: Path, width: int, height: int) -> Path:
     return path
 
 
-def zip_bomb(path: Path, members: int = 70, member_bytes: int = 64 * 1024 * 1024) -> Path:
-    """A .keras-looking zip (config.json first) whose other members each inflate to
-    ``member_bytes`` of zeros: 70 x 64 MiB = 4.4 GiB from a file of about 4.5 MB."""
-    deflater = zlib.compressobj(9, zlib.DEFLATED, -15)
-    block = deflater.compress(b"\0" * member_bytes) + deflater.flush()
-    zero_crc = zlib.crc32(b"\0" * member_bytes)
-    config = json.dumps({"class_name": "Functional", "config": {}}).encode()
-    entries = [("config.json", 0, config, zlib.crc32(config), len(config))]
-    entries += [(f"assets/{i}.bin", 8, block, zero_crc, member_bytes) for i in range(members)]
+def zip_bomb(path: Path, model: Path | None = None, blocks: int = 60, block_bytes: int = 64 * 1024 * 1024) -> Path:
+    """A .keras zip whose ``model.weights.h5`` inflates to ``blocks`` x ``block_bytes`` of
+    zeros (60 x 64 MiB = 3.75 GiB) from a file of about 4 MB: the zeros are compressed once
+    and the independent deflate block repeated. With ``model`` (a real .keras file) the
+    other members are that model's and the real weights come first, so Keras would read
+    the whole member into memory. The CRC is not computed: nothing may read that far."""
+    real: dict[str, bytes] = {"config.json": json.dumps({"class_name": "Functional", "config": {}}).encode()}
+    weights = b""
+    if model is not None:
+        with zipfile.ZipFile(model) as z:
+            real = {name: z.read(name) for name in z.namelist()}
+        weights = real.pop("model.weights.h5", b"")
+    first = zlib.compressobj(9, zlib.DEFLATED, -15)
+    head = first.compress(weights) + first.flush(zlib.Z_FULL_FLUSH)  # byte-aligned, no back-references
+    zeros = zlib.compressobj(9, zlib.DEFLATED, -15)
+    block = zeros.compress(b"\0" * block_bytes) + zeros.flush(zlib.Z_FULL_FLUSH)
+    stream = head + block * blocks + b"\x03\x00"  # an empty final block ends the stream
+    entries = [(name, 0, data, zlib.crc32(data), len(data)) for name, data in real.items()]
+    entries.append(("model.weights.h5", 8, stream, 0, len(weights) + blocks * block_bytes))
     local, central = bytearray(), bytearray()
     for name, method, data, crc, size in entries:
         raw = name.encode()

@@ -8,7 +8,7 @@ import pytest
 
 from dlterm import limits
 from dlterm.errors import DltermError
-from tests.functional.hostile import fifo, png_header, sparse
+from tests.functional.hostile import fifo, png_header, sparse, zip_bomb
 
 
 def test_read_bytes_reads_a_small_regular_file(tmp_path):
@@ -67,6 +67,11 @@ def test_check_keras_archive(tmp_path, monkeypatch):
             z.writestr(f"{i}", b"")
     with pytest.raises(DltermError, match="has 6 members, over the limit of 5"):
         limits.check_keras_archive(crowded)
+    monkeypatch.setattr(limits, "MAX_ARCHIVE_BYTES", 2 * limits.MiB)
+    bomb = zip_bomb(tmp_path / "bomb.keras", blocks=3, block_bytes=limits.MiB)
+    assert bomb.stat().st_size < 20_000
+    with pytest.raises(DltermError, match="would expand to 3 MiB, over the limit of 2 MiB"):
+        limits.check_keras_archive(bomb)
     (tmp_path / "text.keras").write_text("not a zip")
     with pytest.raises(DltermError, match="not a readable .keras zip"):
         limits.check_keras_archive(tmp_path / "text.keras")
