@@ -375,7 +375,7 @@ def build_model(plugin: Plugin, spec: Any, hp: dict[str, Any]) -> Any:
         model = plugin.build(spec, dict(hp))
     except DltermError:
         raise
-    except Exception as e:  # noqa: BLE001 - a plugin bug must not look like a dlterm crash
+    except (Exception, SystemExit) as e:  # noqa: BLE001 - a plugin bug (even sys.exit()) must not look like dlterm
         raise TrainingFailed(f"plugin '{plugin.name}' failed to build its model: {type(e).__name__}: {e}",
                              f"fix build() in {plugin.origin}") from e
     if not isinstance(model, keras.Model):

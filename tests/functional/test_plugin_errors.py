@@ -86,3 +86,15 @@ def test_training_a_broken_plugin_says_why(folder, name):
     result = run_cli(["train", name], folder, timeout=CHECK_SECONDS)
     assert result.returncode == 2, result.stderr
     assert result.stderr.startswith(f"error: plugin '{name}' is broken: ") and len(result.stderr.splitlines()) == 1
+
+
+@pytest.mark.slow
+def test_a_builder_that_exits_is_a_failed_plugin_not_a_silent_exit(tmp_path):
+    from tests.conftest import cli_env
+
+    (tmp_path / "plugins").mkdir()
+    (tmp_path / "plugins" / "exitbuild.py").write_text(
+        HEADER.format(name="exitbuild").replace("    return None\n", "    import sys\n    sys.exit(0)\n"))
+    result = run_cli(["train", "exitbuild", "--set", "data.samples=60"], cli_env(tmp_path))
+    assert result.returncode == 1, result.stderr
+    assert "plugin 'exitbuild' failed to build its model: SystemExit" in result.stderr
