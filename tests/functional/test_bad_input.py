@@ -214,7 +214,7 @@ CASES = [
     (["predict", "{onnx}", F + "/pipe.png"], 2, "is a FIFO (named pipe), not a regular file"),
     (["predict", "{onnx}", "/dev/zero"], 2, "image /dev/zero is a device"),
     (["predict", "{onnx}", F + "/empty.txt"], 2, "is not a readable image"),
-    (["predict", "{lstm}", F + "/binary.csv"], 2, "is not a readable text CSV"),
+    (["predict", "{lstm}", F + "/binary.csv"], 2, "is not a readable CSV file"),
     (["predict", "{lstm}", "up", "down"], 2, "must be numbers"),
     (["predict", "{lstm}", "1", "2", "3"], 2, "need at least 12 recent values"),
     (["predict", "{lstm}", *["1"] * 12, "--steps", "0"], 2, "Invalid value for '--steps'"),
