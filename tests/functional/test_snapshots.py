@@ -48,7 +48,10 @@ def test_plugins_screen_80x24(app, snap_compare):
 
 def test_plugins_screen_lstm_selected(app, snap_compare):
     async def pick_lstm(pilot):
-        await pilot.press("down", "down", "down")  # cnn, gru, lenet5, lstm
+        app = pilot.app
+        # The list is sorted by name and opens on its first plugin: walk down to lstm.
+        names = [p.name for p in app.query_one("#plugins-pane").plugins]
+        await pilot.press(*["down"] * names.index("lstm"))
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(120, 40), run_before=pick_lstm)
