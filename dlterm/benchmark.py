@@ -59,7 +59,7 @@ def bench_run(run: Run, repeats: int = 100, progress: Callable[[str], None] | No
     rows_out = []
     med, p95 = _latency(lambda: keras.outputs(x1), repeats)
     metric, keras_value, _ = get_task(run.meta["task"]).compare(bundle, keras_test, keras_test, y_test)
-    rows_out.append({"variant": "keras (tf.function)", "status": "ok", "size_bytes": os.path.getsize(run.file("best.keras")),
+    rows_out.append({"variant": "keras (tf.function)", "status": "ok", "size_bytes": os.path.getsize(run.checkpoint("best")),
                      "latency_ms_median": med, "latency_ms_p95": p95,
                      "throughput_batch32": _throughput(keras.outputs, x32), "metric": metric,
                      "metric_value": keras_value, "max_abs_error": 0.0})

@@ -12,20 +12,35 @@ from typing import Any
 from dlterm import datasets
 from dlterm.errors import DltermError
 from dlterm.fileio import write_json
-from dlterm.runstore import Run
+from dlterm.runstore import CHECKPOINTS, EVALUATION_JSON, Run
 from dlterm.tasks import get_task
 from dlterm.trained_model import keras_predictor
 
-CHECKPOINTS = ("best", "last", "final")
 EXAMPLES = 8
 
 
 def evaluate_run(run: Run, checkpoint: str = "best", bundle: Any = None, plugin: Any = None) -> dict[str, Any]:
     """Evaluate and save ``evaluation.json``; ``bundle`` and ``plugin`` save reloading the
-    data and discovering the plugins again when the caller (the trainer) has them."""
+    data and discovering the plugins again when the caller (the trainer) has them.
+
+    Takes the run's lock unless this process already holds it (the trainer evaluating the
+    run it just finished): a busy run is refused, not written by two processes."""
     if checkpoint not in CHECKPOINTS:
         raise DltermError(f"unknown checkpoint {checkpoint!r}", f"choose one of: {', '.join(CHECKPOINTS)}")
-    path = run.file(f"{checkpoint}.keras")
+    if run.held:
+        return _evaluate_held(run, checkpoint, bundle, plugin)
+    if run.status == "running":
+        raise DltermError(f"run {run.id} is still training", "wait for it to finish (or stop it) before evaluating")
+    with run.writing("evaluating"):
+        try:
+            return _evaluate_held(run, checkpoint, bundle, plugin)
+        except OSError as e:
+            raise DltermError(f"cannot write evaluation.json in {run.path}: {e.strerror or e}",
+                              "free disk space or fix the folder's permissions, then evaluate again", exit_code=1) from None
+
+
+def _evaluate_held(run: Run, checkpoint: str, bundle: Any, plugin: Any) -> dict[str, Any]:
+    path = run.checkpoint(checkpoint)
     if not path.is_file():
         hint = "the run has not finished; try --checkpoint last" if checkpoint == "final" else "the run has no completed epoch"
         raise DltermError(f"run {run.id} has no {checkpoint} checkpoint", hint)
@@ -36,5 +51,25 @@ def evaluate_run(run: Run, checkpoint: str = "best", bundle: Any = None, plugin:
     outputs = predictor.outputs(bundle.x_test)
     result = get_task(run.meta["task"]).evaluate(bundle, outputs, predictor)
     result = {"run_id": run.id, "checkpoint": checkpoint, "samples": int(len(bundle.y_test)), **result}
-    write_json(run.file("evaluation.json"), result)
+    write_json(run.file(EVALUATION_JSON), result)
     return result
+
+
+def evaluation_of(run: Run) -> dict[str, Any] | None:
+    """The run's saved evaluation, or None if it is missing or malformed (evaluation.json
+    is read from the run folder: untrusted). Only what the displays use is checked."""
+    ev = run.record(EVALUATION_JSON)
+    if ev is None:
+        return None
+    metrics = ev.get("metrics")
+    if not isinstance(metrics, dict) or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in metrics.values()):
+        return None
+    examples = ev.get("examples")
+    if examples is not None and not (isinstance(examples, list) and all(
+            isinstance(e, dict) and all(isinstance(e.get(k), str) for k in ("source", "target", "output")) for e in examples)):
+        return None
+    sample = ev.get("sample")
+    if sample is not None and not (isinstance(sample, dict) and isinstance(sample.get("seed"), str)
+                                   and isinstance(sample.get("text"), str) and isinstance(sample.get("temperature"), (int, float))):
+        return None
+    return ev

@@ -30,8 +30,8 @@ import numpy as np
 
 from dlterm import datasets
 from dlterm.errors import DltermError
-from dlterm.fileio import atomic_path, read_json, remove_stale_temporaries, write_json
-from dlterm.runstore import Run
+from dlterm.fileio import atomic_path, write_json
+from dlterm.runstore import EXPORTS_DIR, EXPORTS_JSON, Run
 from dlterm.tasks import get_task
 from dlterm.trained_model import export_metadata, keras_predictor
 from dlterm_edge.metadata import METADATA_KEY, embed_tflite_metadata, flat_onnx_properties
@@ -48,7 +48,7 @@ def exportable(run: Run) -> None:
     status = run.status
     if status == "running":
         raise DltermError(f"run {run.id} is still training", "wait for it to finish (or stop it) before exporting")
-    if not run.file("best.keras").is_file():
+    if not run.checkpoint("best").is_file():
         raise DltermError(f"run {run.id} ({status}) has no saved model to export", "train it for at least one epoch")
 
 
@@ -94,6 +94,16 @@ def export_run(run: Run, formats: list[str], quantizations: list[str], opset: in
     if not 13 <= opset <= 21:
         raise DltermError(f"ONNX opset {opset} is not supported here", "choose an opset from 13 to 21 (default 17)")
     exportable(run)
+    # One writer per run: a second export (or a training) can not sweep this one's files.
+    with run.writing("exporting"):
+        try:
+            return _export_held(run, formats, quantizations, opset, progress)
+        except OSError as e:
+            raise DltermError(f"cannot write the export into {run.path / EXPORTS_DIR}: {e.strerror or e}",
+                              "free disk space or fix the folder's permissions, then export again", exit_code=1) from None
+
+
+def _export_held(run: Run, formats: list[str], quantizations: list[str], opset: int, progress: Any) -> list[dict[str, Any]]:
     keras, parts = keras_predictor(run)
     cfg = run.meta["config"]
     bundle = datasets.load(run.meta["dataset"], cfg["data"], cfg["training"]["seed"])
@@ -101,9 +111,7 @@ def export_run(run: Run, formats: list[str], quantizations: list[str], opset: in
     reference = record_calls(keras, rows(bundle.x_val, slice(0, VERIFY_SAMPLES)))
     keras_test = keras.outputs(x_test)
     calibration = None
-    out_dir = run.file("exports")
-    if out_dir.is_dir():
-        remove_stale_temporaries(out_dir)  # an export killed mid-write leaves one
+    out_dir = run.folder(EXPORTS_DIR)  # never a link; what a killed export left was swept by run.writing
     results = []
     jobs = [("onnx", "none")] if "onnx" in formats else []
     jobs += [("tflite", q) for q in quantizations] if "tflite" in formats else []
@@ -158,15 +166,30 @@ def metric_sample(bundle: Any) -> tuple[Any, np.ndarray]:
 
 
 def _record(run: Run, result: dict[str, Any]) -> None:
-    path = run.file("exports.json")
-    records = read_json(path) if path.is_file() else []
-    records = [r for r in records if (r["format"], r["quantize"]) != (result["format"], result["quantize"])]
-    write_json(path, records + [result])
+    records = [r for r in exports_of(run) if (r["format"], r["quantize"]) != (result["format"], result["quantize"])]
+    write_json(run.file(EXPORTS_JSON), records + [result])
+
+
+RECORD_NUMBERS = ("max_abs_error", "keras_metric", "export_metric", "size_bytes")
 
 
 def exports_of(run: Run) -> list[dict[str, Any]]:
-    path = run.file("exports.json")
-    return read_json(path) if path.is_file() else []
+    """The run's export records that are well formed (exports.json is untrusted input);
+    each record's files are taken as names inside the run's exports folder, never as
+    paths from the file."""
+    out = []
+    for r in run.record(EXPORTS_JSON, list) or []:
+        if not (isinstance(r, dict) and r.get("format") in FORMATS and r.get("quantize") in QUANTIZATIONS
+                and isinstance(r.get("path"), str) and isinstance(r.get("metric"), str)
+                and all(isinstance(r.get(k), (int, float)) and not isinstance(r.get(k), bool) for k in RECORD_NUMBERS)):
+            continue
+        files = r.get("files") if isinstance(r.get("files"), list) else [r["path"]]
+        names = [Path(f).name for f in files if isinstance(f, str)]
+        if not names or any(not n.startswith("model") or n.startswith(".") for n in names):
+            continue
+        out.append({**r, "path": str(run.path / EXPORTS_DIR / Path(r["path"]).name),
+                    "files": [str(run.path / EXPORTS_DIR / n) for n in names]})
+    return out
 
 
 def file_sha256(path: Path) -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import stat
 import tempfile
 from pathlib import Path
 from typing import Any, Iterator
@@ -61,11 +62,18 @@ def current_umask() -> int:
 
 
 def remove_stale_temporaries(folder: str | os.PathLike) -> list[Path]:
-    """Delete temporary files left by a killed writer in ``folder``; return what was removed."""
+    """Delete temporary files left by a killed writer in ``folder``; return what was removed.
+
+    A ``folder`` that is a symbolic link is left alone: the sweep never deletes through a
+    link (only the caller's lock makes the sweep safe against a live writer).
+    """
+    folder = Path(folder)
+    if folder.is_symlink() or not folder.is_dir():
+        return []
     removed = []
-    for path in Path(folder).glob(f"{TEMP_PREFIX}*"):
+    for path in folder.glob(f"{TEMP_PREFIX}*"):
         with contextlib.suppress(OSError):
-            path.unlink()
+            path.unlink()  # unlinking a link removes the link, never its target
             removed.append(path)
     return removed
 
@@ -87,6 +95,44 @@ def write_json(target: str | os.PathLike, obj: Any) -> None:
 def read_json(path: str | os.PathLike) -> Any:
     with open(path, encoding="utf-8") as f:
         return json.load(f)
+
+
+class UntrustedFileError(ValueError):
+    """A file that is not what it claims: a link, a FIFO or device, too big, not UTF-8 JSON."""
+
+
+def read_untrusted(path: str | os.PathLike, max_bytes: int) -> bytes:
+    """The bytes of a regular file, read without following a symbolic link and capped.
+
+    For files dlterm did not necessarily write (a run folder copied from someone else): a
+    link, a FIFO (which would block forever) or a device (``/dev/zero`` never ends) is
+    refused, and so is anything larger than ``max_bytes``.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as e:
+        if e.errno == 40:  # ELOOP: the last component is a symbolic link
+            raise UntrustedFileError(f"{Path(path).name} is a symbolic link") from None
+        raise
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise UntrustedFileError(f"{Path(path).name} is not a regular file")
+        with os.fdopen(fd, "rb", closefd=False) as f:
+            data = f.read(max_bytes + 1)
+    finally:
+        os.close(fd)
+    if len(data) > max_bytes:
+        raise UntrustedFileError(f"{Path(path).name} is larger than {max_bytes:,} bytes")
+    return data
+
+
+def read_untrusted_json(path: str | os.PathLike, max_bytes: int) -> Any:
+    """JSON from :func:`read_untrusted`; any decoding problem is an UntrustedFileError."""
+    data = read_untrusted(path, max_bytes)
+    try:
+        return json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as e:
+        raise UntrustedFileError(f"{Path(path).name} is not valid JSON ({str(e).splitlines()[0][:80]})") from None
 
 
 def _jsonable(value: Any) -> Any:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -50,19 +52,38 @@ def launch_local(train_args: list[str], workers: int, show: Callable[[dict[str, 
     if "--json" not in args:
         args.append("--json")
     ports = free_ports(workers)
+    # One folder for the workers' logs and their private run copies, removed however the
+    # workers end (a killed worker can not clean up after itself).
     logs = Path(tempfile.mkdtemp(prefix="dlterm-launch-"))
+    try:
+        code, kept = _run_workers(args, workers, ports, logs, show)
+    finally:
+        for copy in logs.glob("dlterm-worker-*"):
+            shutil.rmtree(copy, ignore_errors=True)
+    if not kept:
+        shutil.rmtree(logs, ignore_errors=True)
+    return code
+
+
+def _run_workers(args: list[str], workers: int, ports: list[int], logs: Path,
+                 show: Callable[[dict[str, Any]], None]) -> tuple[int, bool]:
+    """Run the workers; returns the launch's exit code and whether the logs are worth keeping."""
     procs = []
     for i in range(workers):
         out = subprocess.PIPE if i == 0 else open(logs / f"worker-{i}.log", "w")
         err = None if i == 0 else open(logs / f"worker-{i}.err", "w")  # the chief speaks to the user
-        procs.append(subprocess.Popen([sys.executable, "-m", "dlterm", *args], env=worker_env(ports, i),
+        env = {**worker_env(ports, i), "DLTERM_WORKER_TMP": str(logs)}
+        procs.append(subprocess.Popen([sys.executable, "-m", "dlterm", *args], env=env,
                                       stdout=out, stderr=err, text=True, stdin=subprocess.DEVNULL))
     failed = threading.Event()
+    first_failure: list[int] = []  # the worker that failed first; the others were stopped by us
 
     def watch_workers() -> None:
         # One worker dying leaves the others waiting in collectives forever: stop them all.
         while not failed.is_set() and any(p.poll() is None for p in procs):
-            if any(p.poll() not in (None, 0) for p in procs):
+            dead = [i for i, p in enumerate(procs) if p.poll() not in (None, 0)]
+            if dead:
+                first_failure.append(dead[0])
                 failed.set()
                 for p in procs:
                     if p.poll() is None:
@@ -91,19 +112,36 @@ def launch_local(train_args: list[str], workers: int, show: Callable[[dict[str, 
             p.wait()
         print(f"stopped all {workers} workers; resume with: dlterm launch --workers {workers} -- train --resume RUN",
               file=sys.stderr)
-        return 130
+        return 130, False
     failed.set()
-    bad = [i for i, p in enumerate(procs[1:], start=1) if p.returncode not in (0, None)]
-    # A worker that fails first (bad input is seen by every worker) gets the chief killed:
-    # then the worker's code and message stand for the launch.
-    chief_killed = code < 0 and bool(bad)
-    if chief_killed:
-        code = procs[bad[0]].returncode if procs[bad[0]].returncode > 0 else 1
-    if bad and code == 0:
-        code = 1
-    if bad and (code != 2 or chief_killed):  # bad input: a live chief already said what is wrong
-        first = bad[0]
-        err = (logs / f"worker-{first}.err").read_text(errors="replace").strip().splitlines()
-        reason = next((line for line in reversed(err) if line.strip()), f"exit code {procs[first].returncode}")
-        print(f"error: worker {first} failed: {reason} — all workers were stopped; logs in {logs}", file=sys.stderr)
-    return code
+    watcher.join(timeout=1)
+    if first_failure:
+        first = first_failure[0]
+    else:  # every worker ended before the watcher looked: the lowest failed index
+        first = next((i for i, p in enumerate(procs) if p.returncode not in (0, None)), None)
+    if first is None:
+        return code, False
+    if first == 0:
+        # The chief failed first; the workers were stopped by this launcher, not at fault.
+        if code > 0:
+            return code, False  # the chief already said why on stderr
+        print(f"error: the chief (worker 0) was killed by {_signal_name(-code)} — all workers were stopped; "
+              f"resume with: dlterm launch --workers {workers} -- train --resume RUN", file=sys.stderr)
+        return 1, False
+    # A worker failed first (bad input is seen by every worker) and got the chief stopped:
+    # then that worker's code and message stand for the launch.
+    worker_code = procs[first].returncode
+    if code == 2 and code == worker_code:
+        return code, False  # bad input: a live chief already said what is wrong
+    err = (logs / f"worker-{first}.err").read_text(errors="replace").strip().splitlines()
+    reason = next((line for line in reversed(err) if line.strip()),
+                  f"killed by {_signal_name(-worker_code)}" if worker_code < 0 else f"exit code {worker_code}")
+    print(f"error: worker {first} failed: {reason} — all workers were stopped; logs in {logs}", file=sys.stderr)
+    return (worker_code if worker_code > 0 else 1), True
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"

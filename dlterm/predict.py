@@ -31,7 +31,7 @@ def predictor_for(model: str, models_dir: Any = None) -> Predictor:
     from dlterm.trained_model import keras_predictor
 
     run = RunStore(models_dir).get(model)
-    if not run.file("best.keras").is_file():
+    if not run.checkpoint("best").is_file():
         raise InferenceError(f"run {run.id} has no saved model yet (no completed epoch)")
     return keras_predictor(run)[0]
 

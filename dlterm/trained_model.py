@@ -17,8 +17,7 @@ from dlterm.checkpoints import load_model
 from dlterm.datasets import recipe
 from dlterm.discovery import Plugin, get_plugin
 from dlterm.errors import DltermError
-from dlterm.fileio import read_json
-from dlterm.runstore import Run
+from dlterm.runstore import PREPROCESSING_JSON, Run
 from dlterm_edge.predictor import Predictor
 
 
@@ -83,17 +82,25 @@ def export_metadata(run: Run, parts: dict[str, Any], quantize: str = "none", fil
         "format_version": 1, "dlterm_version": __version__, "run_id": run.id, "plugin": run.meta["plugin"],
         "task": run.meta["task"], "dataset": run.meta["dataset"], "quantize": quantize,
         "class_names": run.meta.get("class_names") or None,
-        # complete(): runs trained before the full recipe was recorded get its fixed rules too
-        "preprocessing": recipe.complete(read_json(run.file("preprocessing.json"))),
+        "preprocessing": recipe.complete(run_preprocessing(run)),
     }
     if list(parts) == ["model"]:
         return {**meta, **io(parts["model"])}
     return {**meta, "inputs": [], "parts": {name: {"file": (files or {}).get(name, ""), **io(m)} for name, m in parts.items()}}
 
 
+def run_preprocessing(run: Run) -> dict[str, Any]:
+    """preprocessing.json, read as untrusted input (capped, no links, an object)."""
+    prep = run.record(PREPROCESSING_JSON)
+    if prep is None:
+        raise DltermError(f"run {run.id} is damaged: preprocessing.json is missing or unreadable",
+                          "the run cannot be used for inference; train a new one")
+    return prep
+
+
 def keras_predictor(run: Run, checkpoint: str = "best", fast: bool = False,
                     plugin: Plugin | None = None) -> tuple[Predictor, dict[str, Any]]:
     """A Predictor over the run's Keras model(s), and those Keras parts by name."""
-    model = load_model(run.file(f"{checkpoint}.keras"), compile=False)
+    model = load_model(run.checkpoint(checkpoint), compile=False)
     parts = model_parts(run, model, plugin)
     return Predictor({name: KerasBackend(m, fast) for name, m in parts.items()}, export_metadata(run, parts)), parts

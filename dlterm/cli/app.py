@@ -225,12 +225,18 @@ def runs_list(as_json: JsonFlag = False, models_dir: ModelsDir = None) -> None:
     if not runs:
         console.print(f"no runs in {store.root} yet — train one with `dlterm train cnn`")
         return
+    from rich.markup import escape
+
     from dlterm.views import RUN_COLUMNS, run_row
 
     table = Table(*RUN_COLUMNS, box=None)
     table.columns[0].no_wrap = True  # ids are typed back: never cut or wrapped
+    table.columns[0].min_width = max(len(r.id) for r in runs)
     for r in runs:
-        table.add_row(*run_row(r.meta, r.status).values())
+        row = run_row(r.meta, r.status)
+        if r.damaged:
+            row["best"] = escape(r.damaged)  # why it can not be used
+        table.add_row(*row.values())
     console.print(table)
 
 
@@ -240,13 +246,13 @@ def show(run: RunRef, as_json: JsonFlag = False, models_dir: ModelsDir = None) -
     from rich.markup import escape
 
     from dlterm.cli.plot import sparkline
-    from dlterm.fileio import read_json
+    from dlterm.evaluate import evaluation_of
     from dlterm.runstore import RunStore
     from dlterm.views import config_lines, evaluation_line, format_metric, run_header
 
     r = RunStore(models_dir).get(run)
     history = r.history()
-    evaluation = read_json(r.file("evaluation.json")) if r.file("evaluation.json").is_file() else None
+    evaluation = evaluation_of(r)
     if as_json:
         from dlterm.export import exports_of
 
@@ -265,7 +271,7 @@ def show(run: RunRef, as_json: JsonFlag = False, models_dir: ModelsDir = None) -
     if evaluation:
         console.print("[bold]evaluation (test split):[/] " + evaluation_line(evaluation))
         _print_examples(evaluation)
-    elif r.status == "completed" or r.file("best.keras").is_file():
+    elif r.status == "completed" or r.checkpoint("best").is_file():
         console.print(f"[dim]no test evaluation yet: run `dlterm evaluate {r.id}`[/]")
     from dlterm.export import exports_of
 
@@ -273,9 +279,9 @@ def show(run: RunRef, as_json: JsonFlag = False, models_dir: ModelsDir = None) -
     if exports:
         console.print("[bold]exports:[/]")
         console.print(exports_table(exports))
-    summary = r.file("summary.txt")
-    if summary.is_file():
-        console.print("[bold]model:[/]\n" + summary.read_text(encoding="utf-8"))
+    summary = r.summary_text()
+    if summary:
+        console.print("[bold]model:[/]\n" + escape(summary))
 
 
 def _print_examples(ev: dict[str, Any]) -> None:
@@ -286,7 +292,7 @@ def _print_examples(ev: dict[str, Any]) -> None:
         table = Table("source", "target", "decoded", "", box=None, title="decoded test examples", title_justify="left")
         for ex in ev["examples"]:
             table.add_row(escape(ex["source"]), escape(ex["target"]), escape(ex["output"]),
-                          "[green]✓[/]" if ex["correct"] else "[red]✗[/]")
+                          "[green]✓[/]" if ex.get("correct") else "[red]✗[/]")
         console.print(table)
     if ev.get("sample"):
         sample = ev["sample"]
@@ -322,6 +328,26 @@ def evaluate(
         for name, row in zip(names, result["confusion_matrix"]):
             table.add_row(name, *[str(v) for v in row])
         console.print(table)
+
+
+@app.command("delete")
+def delete(
+    run: Annotated[str, typer.Argument(help="the full run id (no prefix, no 'latest')")],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="do not ask for confirmation")] = False,
+    models_dir: ModelsDir = None,
+) -> None:
+    """Delete a run and all its files (never a running run; never through a link)."""
+    from dlterm.errors import DltermError
+    from dlterm.runstore import RunStore
+
+    store = RunStore(models_dir)
+    if not yes:
+        if not sys.stdin.isatty():
+            raise DltermError(f"deleting run {run} needs confirmation", "add --yes to delete without a question")
+        if not typer.confirm(f"Delete run {run} and all its files?", default=False):
+            raise typer.Exit(1)
+    path = store.delete(run)
+    console.print(f"deleted {path}")
 
 
 # -- export, predict, bench ------------------------------------------------------------

@@ -41,6 +41,10 @@ class RunRecorder(keras.callbacks.Callback):
         self._t0 = 0.0
         self._last_batch = 0.0
         self._step = 0
+        # Callbacks whose counters must survive a resume (early stopping, plateau), by name;
+        # the recorder runs after them, so it saves their state after this epoch.
+        self.stateful: dict[str, Any] = {}
+        self.lr_probe = EpochLearningRate()
 
     def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
         self._epoch = epoch
@@ -66,23 +70,27 @@ class RunRecorder(keras.callbacks.Callback):
             self.bad_loss_epoch = epoch + 1
             self.model.stop_training = True
             return
-        lr = current_lr(self.model)
+        lr = self.lr_probe.value if self.lr_probe.value is not None else current_lr(self.model)
         phase = {"phase": self.phase} if self.phase else {}
         self.history.append({"epoch": epoch + 1, **metrics, "lr": lr, "seconds": round(seconds, 4), **phase})
         value = metrics.get(self.monitor)
         better = improved(metrics, self.best, self.monitor, self.mode)  # a tie with a lower val_loss counts
+        best = self.best
         if better:
-            save_model(self.model, self.run.file("best.keras"))
-            self.best = {"monitor": self.monitor, "mode": self.mode, "value": value, "epoch": epoch + 1,
-                         "val_loss": metrics.get("val_loss")}
-        save_model(self.model, self.run.file("last.keras"))
+            save_model(self.model, self.run.pending_checkpoint("best", epoch + 1))
+            best = {"monitor": self.monitor, "mode": self.mode, "value": value, "epoch": epoch + 1,
+                    "val_loss": metrics.get("val_loss")}
+        save_model(self.model, self.run.pending_checkpoint("last", epoch + 1))
         self.run.write_history(self.history)
-        self.run.update(epochs_completed=epoch + 1, best=self.best, metrics=metrics)
+        # run.json is the commit: a kill before it leaves the previous epoch whole.
+        self.run.commit_epoch(epoch + 1, best=best, metrics=metrics,
+                              callback_state={name: cb.state() for name, cb in self.stateful.items()})
+        self.best = best
         # Events go out after the files: whoever sees epoch_end can resume from this epoch.
         self.emitter.emit("epoch_end", epoch=epoch + 1, epochs=self.epochs, metrics=metrics, lr=lr,
                           seconds=round(seconds, 4), **phase)
         if better:
-            self.emitter.emit("checkpoint", kind="best", path=str(self.run.file("best.keras")), epoch=epoch + 1,
+            self.emitter.emit("checkpoint", kind="best", path=str(self.run.checkpoint("best")), epoch=epoch + 1,
                               monitor=self.monitor, value=value)
 
 
@@ -90,15 +98,24 @@ class PatientStopping(keras.callbacks.Callback):
     """Early stopping that a tie does not trigger (see :mod:`dlterm.training.budget`); when
     it stops, the model gets back the weights of its best epoch of this process."""
 
-    def __init__(self, monitor: str, mode: str, patience: int, best: dict[str, Any] | None = None):
+    def __init__(self, monitor: str, mode: str, patience: int, best: dict[str, Any] | None = None,
+                 restore: Any = None):
         super().__init__()
         self.patience = Patience(monitor, mode, patience, best)
         self.stopped_epoch = 0
         self._best_weights: list[Any] | None = None
+        # A resumed run's epochs without improvement so far (from run.json: checked).
+        wait = restore.get("wait") if isinstance(restore, dict) else None
+        self._restore = wait if isinstance(wait, int) and not isinstance(wait, bool) and 0 <= wait < patience else None
 
     def on_train_begin(self, logs: Any = None) -> None:
         self.stopped_epoch = 0  # each phase gets its full patience; the best carries over
         self.patience.wait = 0
+        if self._restore is not None:  # the first fit of a resumed run continues the count
+            self.patience.wait, self._restore = self._restore, None
+
+    def state(self) -> dict[str, Any]:
+        return {"wait": int(self.patience.wait)}
 
     def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
         metrics = {k: float(v) for k, v in (logs or {}).items()}
@@ -110,6 +127,50 @@ class PatientStopping(keras.callbacks.Callback):
             self.model.stop_training = True
             if self._best_weights is not None:
                 self.model.set_weights(self._best_weights)
+
+
+class EpochLearningRate(keras.callbacks.Callback):
+    """The learning rate an epoch ran with, read before ReduceLROnPlateau lowers it
+    (it goes first in the callback list; the recorder goes last)."""
+
+    value: float | None = None
+
+    def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
+        self.value = current_lr(self.model)
+
+
+def _restored(state: Any, wait_max: int) -> dict[str, float] | None:
+    """A saved counter state, if it is well formed (it comes from run.json: untrusted)."""
+    if not isinstance(state, dict):
+        return None
+    wait, best = state.get("wait"), state.get("best")
+    if isinstance(wait, bool) or not isinstance(wait, int) or not 0 <= wait <= wait_max:
+        return None
+    if isinstance(best, bool) or not isinstance(best, (int, float)) or math.isnan(best):
+        return None
+    cooldown = state.get("cooldown", 0)
+    if isinstance(cooldown, bool) or not isinstance(cooldown, int) or not 0 <= cooldown <= wait_max:
+        return None
+    return {"wait": wait, "best": float(best), "cooldown": cooldown}
+
+
+class ResumableReduceLROnPlateau(keras.callbacks.ReduceLROnPlateau):
+    """ReduceLROnPlateau whose wait, best and cooldown continue after a resume (the
+    reduced learning rate itself is in the checkpoint's optimizer)."""
+
+    def __init__(self, restore: Any = None, **kwargs: Any):
+        super().__init__(**kwargs)
+        self._restore = _restored(restore, max(self.patience, self.cooldown))
+
+    def on_train_begin(self, logs: Any = None) -> None:
+        super().on_train_begin(logs)
+        if self._restore is not None:
+            self.wait, self.best = self._restore["wait"], self._restore["best"]
+            self.cooldown_counter = self._restore["cooldown"]
+            self._restore = None
+
+    def state(self) -> dict[str, Any]:
+        return {"wait": int(self.wait), "best": float(self.best), "cooldown": int(self.cooldown_counter)}
 
 
 class GracefulStop:

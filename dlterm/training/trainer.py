@@ -13,6 +13,7 @@ import itertools
 import math
 import os
 import shutil
+import socket
 import tempfile
 import time
 import traceback
@@ -26,8 +27,8 @@ from dlterm.checkpoints import load_model
 from dlterm.discovery import Plugin, get_plugin
 from dlterm.errors import DltermError, TrainingFailed
 from dlterm.events import Emitter, FileSink
-from dlterm.fileio import remove_stale_temporaries, write_json, write_text
-from dlterm.runstore import Run, RunStore
+from dlterm.fileio import write_json, write_text
+from dlterm.runstore import PREPROCESSING_JSON, SUMMARY_TXT, TENSORBOARD_DIR, Run, RunStore
 from dlterm.tasks import get_task
 from dlterm.training.budget import apply_defaults
 from dlterm.training.distribute import check_strategy, is_chief, lost_worker_report, make_strategy
@@ -72,6 +73,9 @@ def prepare(req: TrainRequest) -> Prepared:
     cfg = config_mod.resolve(plugin, file_config, req.overrides, explicit)
     if req.data_path:
         cfg["data"]["path"] = req.data_path
+    if isinstance(cfg["data"].get("path"), str) and cfg["data"]["path"]:
+        # Stored resolved: export, evaluate and resume may run from another directory.
+        cfg["data"]["path"] = str(Path(cfg["data"]["path"]).expanduser().resolve())
     dataset = req.dataset or file_config.get("dataset")
     task = get_task(plugin.task)
     if not dataset:
@@ -90,9 +94,10 @@ def prepare(req: TrainRequest) -> Prepared:
 def _prepare_resume(req: TrainRequest, store: RunStore) -> Prepared:
     run = store.get(req.resume)
     status = run.status
-    if status == "running":
+    if status == "running" and is_chief():  # other workers read the run their chief holds
         raise DltermError(f"run {run.id} is still running (pid {run.meta.get('pid')})", "stop it first, or wait")
-    if not run.file("last.keras").is_file():
+    done = run.meta["epochs_completed"]
+    if not (run.checkpoint("last").is_file() or run.pending_checkpoint("last", done).is_file()) or done == 0:
         raise DltermError(f"run {run.id} has no completed epoch to resume from", "start a new run instead")
     cfg = run.meta["config"]
     allowed = {"epochs", "training.epochs", "strategy", "training.strategy"}
@@ -102,20 +107,13 @@ def _prepare_resume(req: TrainRequest, store: RunStore) -> Prepared:
         raise DltermError(f"cannot change {what} when resuming run {run.id}",
                           "only --epochs and --strategy may change; start a new run for other settings")
     plugin = get_plugin(run.meta["plugin"], req.plugin_dirs)
-    epochs = req.overrides.get("epochs", req.overrides.get("training.epochs"))
-    if epochs is not None:
-        cfg = {**cfg, "training": {**cfg["training"], "epochs": int(epochs)}}
-    strategy = req.overrides.get("strategy", req.overrides.get("training.strategy"))
-    if strategy is not None:  # e.g. finish a multi-worker run on one machine
-        from dlterm.settings import check_value
-        from dlterm.training_options import TRAINING_OPTIONS
-
-        spec = next(o for o in TRAINING_OPTIONS if o.name == "strategy")
-        try:
-            cfg = {**cfg, "training": {**cfg["training"], "strategy": check_value(spec, strategy)}}
-        except ValueError as e:
-            raise DltermError(f"invalid strategy: {e}", f"allowed: {spec.describe_range()}") from None
-    done = run.meta.get("epochs_completed", 0)
+    _check_stored_config(run, plugin)
+    datasets.get_dataset(run.meta["dataset"])
+    # The two settings a resume may change are checked like a new run's.
+    for name in ("epochs", "strategy"):  # strategy: e.g. finish a multi-worker run on one machine
+        value = req.overrides.get(name, req.overrides.get(f"training.{name}"))
+        if value is not None:
+            cfg = {**cfg, "training": {**cfg["training"], name: _checked_option(name, value)}}
     # A run killed after its last epoch but before it was marked completed is finished by
     # the resume (fit has nothing left to do; final.keras is written, status set).
     total = sum(p.epochs for p in plan_phases(plugin, cfg))
@@ -126,6 +124,40 @@ def _prepare_resume(req: TrainRequest, store: RunStore) -> Prepared:
     return Prepared(plugin, run.meta["dataset"], cfg, monitor, mode, run=run)
 
 
+def _check_stored_config(run: Run, plugin: Plugin) -> None:
+    """A run folder is untrusted: every stored setting is checked against its spec, as a
+    new run's would be, before it reaches the builder or the optimizer."""
+    from dlterm.settings import check_value
+    from dlterm.training_options import TRAINING_OPTIONS
+
+    for section, specs in (("hyperparameters", {h.name: h for h in plugin.hyperparameters}),
+                           ("training", {o.name: o for o in TRAINING_OPTIONS})):
+        stored = run.meta["config"][section]
+        for key, value in stored.items():
+            problem = "is unknown" if key not in specs else None
+            if problem is None:
+                try:
+                    stored[key] = check_value(specs[key], value)
+                except ValueError as e:
+                    problem = f"is invalid: {e}"
+            if problem:
+                raise DltermError(f"run {run.id} is damaged: its {section} setting {str(key)[:40]!r} {problem}",
+                                  "the run cannot be resumed; start a new run")
+        for key in set(specs) - set(stored):  # a setting newer than the run: its default
+            stored[key] = plugin.training_defaults.get(key, specs[key].default) if section == "training" else specs[key].default
+
+
+def _checked_option(name: str, value: Any) -> Any:
+    from dlterm.settings import check_value
+    from dlterm.training_options import TRAINING_OPTIONS
+
+    spec = next(o for o in TRAINING_OPTIONS if o.name == name)
+    try:
+        return check_value(spec, value)
+    except ValueError as e:
+        raise DltermError(f"invalid training option {name}: {e}", f"allowed: {spec.describe_range()}") from None
+
+
 def train(req: TrainRequest, emitter: Emitter, stop: Any = None) -> dict[str, Any]:
     """Run training and return the summary (also emitted as the last event).
 
@@ -133,6 +165,30 @@ def train(req: TrainRequest, emitter: Emitter, stop: Any = None) -> dict[str, An
     for SIGINT/SIGTERM.
     """
     prep = prepare(req)
+    held = prep.run if prep.run is not None and is_chief() else None
+    if held is not None:  # the chief is the run's one writer until training ends
+        held.hold("training")
+    try:
+        if held is not None:
+            _check_unchanged(held)
+        return _train(req, prep, emitter, stop)
+    finally:
+        if held is not None:
+            held.release()
+
+
+def _check_unchanged(run: Run) -> None:
+    """After taking the lock: refuse if another process changed the run meanwhile."""
+    from dlterm.runstore import load_run
+
+    now = load_run(run.path)
+    if now.damaged or now.meta.get("updated") != run.meta.get("updated"):
+        raise DltermError(f"run {run.id} changed while this resume was starting", "check `dlterm show` and try again")
+    if not run.checkpoint("last").is_file():
+        raise DltermError(f"run {run.id} has no completed epoch to resume from", "start a new run instead")
+
+
+def _train(req: TrainRequest, prep: Prepared, emitter: Emitter, stop: Any) -> dict[str, Any]:
     options = prep.config["training"]
     strategy_name = options.get("strategy", "default")
     check_strategy(strategy_name)
@@ -148,7 +204,8 @@ def train(req: TrainRequest, emitter: Emitter, stop: Any = None) -> dict[str, An
     steps = max(1, math.ceil(len(bundle.y_train) / options["batch_size"]))
     chief = is_chief()
     # Non-chief workers write into a throwaway store: only the chief owns the run.
-    store = RunStore(req.models_dir if chief else tempfile.mkdtemp(prefix="dlterm-worker-"))
+    # (``dlterm launch`` points DLTERM_WORKER_TMP at a folder it removes however workers end.)
+    store = RunStore(req.models_dir if chief else tempfile.mkdtemp(prefix="dlterm-worker-", dir=os.environ.get("DLTERM_WORKER_TMP")))
 
     if prep.run is None:
         with strategy.scope(), _models_folder(req.models_dir):
@@ -167,17 +224,22 @@ def train(req: TrainRequest, emitter: Emitter, stop: Any = None) -> dict[str, An
         initial_epoch = 0
     else:
         run = prep.run
-        if not chief:  # read the chief's run, write to a private copy
-            copy = store.root / run.id
-            shutil.copytree(run.path, copy, ignore=shutil.ignore_patterns("tensorboard", "exports"))
+        if not chief:  # read the chief's run, write to a private copy (links copied as links)
+            copy = store.root / run.id  # run.id is the (checked) folder name, never a file's value
+            shutil.copytree(run.path, copy, symlinks=True, ignore=shutil.ignore_patterns("tensorboard", "exports"))
             run = Run(copy, dict(run.meta))
-        remove_stale_temporaries(run.path)  # a kill -9 mid-checkpoint leaves one
+            run.recover()
         with strategy.scope():
-            model = load_model(run.file("last.keras"))
-        history = run.history()
+            model = load_model(run.checkpoint("last"))
+        initial_epoch = run.meta["epochs_completed"]
+        # Rows past the recorded epoch come from a run killed before it recorded them.
+        history = run.history(upto=initial_epoch)
         best = run.meta.get("best") or None
-        initial_epoch = run.meta.get("epochs_completed", 0)
-        run.update(status="running", pid=os.getpid(), config=prep.config, error=None)
+        try:
+            run.update(status="running", pid=os.getpid(), host=socket.gethostname(), config=prep.config, error=None)
+        except OSError as e:
+            raise DltermError(f"cannot write to the run folder {run.path}: {e.strerror}",
+                              "free disk space or fix the folder's permissions, then resume again") from None
 
     if not chief:
         emitter.sinks = []  # the chief reports for everyone
@@ -191,6 +253,8 @@ def train(req: TrainRequest, emitter: Emitter, stop: Any = None) -> dict[str, An
         if file_sink in emitter.sinks:
             emitter.sinks.remove(file_sink)
         file_sink.close()
+        if prep.run is None:
+            run.release()  # the lock store.create took
         if not chief:  # the worker's throwaway copy of the run
             shutil.rmtree(store.root, ignore_errors=True)
 
@@ -201,7 +265,7 @@ def _models_folder(path: str | None):
     from dlterm import plugin_api
 
     def load_best(ref: str) -> Any:
-        return load_model(RunStore(path).get(ref).file("best.keras"), compile=False)
+        return load_model(RunStore(path).get(ref).checkpoint("best"), compile=False)
 
     saved = plugin_api._run_model_loader[0]
     plugin_api._run_model_loader[0] = load_best
@@ -231,7 +295,7 @@ def _fit(run: Run, model: Any, bundle: Any, prep: Prepared, steps: int, history:
          strategy: Any = None) -> dict[str, Any]:
     from dlterm.checkpoints import save_model
     from dlterm.keras_env import keras
-    from dlterm.training.callbacks import PatientStopping, RunRecorder, TimeBudget
+    from dlterm.training.callbacks import PatientStopping, ResumableReduceLROnPlateau, RunRecorder, TimeBudget
 
     options = prep.config["training"]
     emitter.emit("run_created", run_dir=str(run.path), plugin=prep.plugin.name, dataset=prep.dataset, resumed=resumed)
@@ -239,28 +303,41 @@ def _fit(run: Run, model: Any, bundle: Any, prep: Prepared, steps: int, history:
     summary_lines: list[str] = []
     model.summary(print_fn=lambda line, *a, **k: summary_lines.append(line), line_length=88)
     summary_text = "\n".join(summary_lines)
-    write_text(run.file("summary.txt"), summary_text + "\n")
-    write_json(run.file("preprocessing.json"), bundle.preprocessing)
+    try:
+        write_text(run.file(SUMMARY_TXT), summary_text + "\n")
+        write_json(run.file(PREPROCESSING_JSON), bundle.preprocessing)
+    except OSError as e:  # a full disk right at the start: say so, keep the run resumable or failed
+        with contextlib.suppress(OSError):
+            run.update(status="failed", error=f"cannot write to the run folder: {e.strerror}", pid=None)
+        raise DltermError(f"cannot write to the run folder {run.path}: {e.strerror}",
+                          "free disk space or fix the folder's permissions, then train again") from None
 
     phases = plan_phases(prep.plugin, prep.config)
     total_epochs = sum(p.epochs for p in phases)
     run.update(epochs_planned=total_epochs)  # what listings show as done/planned (all phases)
     recorder = RunRecorder(run, emitter, prep.monitor, prep.mode, total_epochs, steps, history, best, stop)
-    callbacks: list[Any] = [recorder]
+    # The recorder goes last: it saves the others' state after they have seen the epoch.
+    callbacks: list[Any] = [recorder.lr_probe]
+    saved_state = run.meta.get("callback_state") if resumed and isinstance(run.meta.get("callback_state"), dict) else {}
     early = None
     if options["early_stopping"]:
-        early = PatientStopping(prep.monitor, prep.mode, options["patience"], best)
+        early = PatientStopping(prep.monitor, prep.mode, options["patience"], best,
+                                restore=saved_state.get("early_stopping"))
+        recorder.stateful["early_stopping"] = early
         callbacks.append(early)
     if options["schedule"] == "plateau":
-        callbacks.append(keras.callbacks.ReduceLROnPlateau(
-            monitor=prep.monitor, mode=prep.mode, factor=options["plateau_factor"],
-            patience=options["plateau_patience"], min_lr=options["min_lr"]))
+        plateau = ResumableReduceLROnPlateau(
+            restore=saved_state.get("plateau"), monitor=prep.monitor, mode=prep.mode, factor=options["plateau_factor"],
+            patience=options["plateau_patience"], min_lr=options["min_lr"])
+        recorder.stateful["plateau"] = plateau
+        callbacks.append(plateau)
     budget = None
     if options.get("max_minutes"):
         budget = TimeBudget(options["max_minutes"])
         callbacks.append(budget)
     if options["tensorboard"]:
-        callbacks.append(keras.callbacks.TensorBoard(log_dir=str(run.file("tensorboard")), write_graph=False, profile_batch=0))
+        callbacks.append(keras.callbacks.TensorBoard(log_dir=str(run.folder(TENSORBOARD_DIR)), write_graph=False, profile_batch=0))
+    callbacks.append(recorder)
 
     emitter.emit("run_start", config=prep.config, params=int(model.count_params()), summary=summary_text,
                  plugin=prep.plugin.name, task=prep.plugin.task, dataset=prep.dataset,
@@ -315,8 +392,13 @@ def _fit(run: Run, model: Any, bundle: Any, prep: Prepared, steps: int, history:
         status = "interrupted"
         emitter.emit("interrupted", epoch=run.meta.get("epochs_completed", 0), reason=stop.reason)
     elif status == "completed":
-        save_model(model, run.file("final.keras"))
-        _evaluate(run, bundle, emitter, prep.plugin)
+        try:
+            save_model(model, run.checkpoint("final"))
+        except OSError as e:
+            status, error = "failed", f"cannot write final.keras in {run.path}: {e.strerror or e}"
+            hint = "free disk space, then `dlterm train --resume` writes it (every epoch is kept)"
+        else:
+            _evaluate(run, bundle, emitter, prep.plugin)
     if status == "failed":
         emitter.emit("failed", error=error, hint=hint)
     try:

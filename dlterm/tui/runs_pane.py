@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shutil
 import sys
 from typing import Any
 
+from rich.markup import escape
 from textual import work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.widgets import Button, DataTable, Input, Label, Select, Static
 
-from dlterm.fileio import read_json
-from dlterm.runstore import Run, RunStore
+from dlterm.errors import DltermError
+from dlterm.runstore import EXPORTS_DIR, Run, RunStore
 from dlterm.tui.confirm import ConfirmScreen
 from dlterm.tui.widgets.curves import CurveChart
 from dlterm.views import RUN_COLUMNS, config_lines, evaluation_line, export_line, prediction_line, run_header, run_row
@@ -93,11 +93,20 @@ class RunsPane(Horizontal):
 
     def show_run(self, run: Run) -> None:
         self.current = run
+        if run.damaged:
+            self.query_one("#run-detail", Static).update(f"[b]{run.id}[/]  [red]damaged[/]: {escape(run.damaged)}")
+            self.query_one("#run-chart", CurveChart).show_history([])
+            self.query_one("#resume-button", Button).disabled = True
+            self.query_one("#delete-button", Button).disabled = False
+            return
+        from dlterm.evaluate import evaluation_of
+        from dlterm.export import exports_of
+
         lines = run_header(run.meta, run.status) + config_lines(run.meta, ("hyperparameters", "training"))
-        if run.file("evaluation.json").is_file():
-            lines.append("[b]test[/]: " + evaluation_line(read_json(run.file("evaluation.json"))))
-        if run.file("exports.json").is_file():
-            lines += [f"[b]export[/] {export_line(e)}" for e in read_json(run.file("exports.json"))]
+        evaluation = evaluation_of(run)
+        if evaluation:
+            lines.append("[b]test[/]: " + evaluation_line(evaluation))
+        lines += [f"[b]export[/] {export_line(e)}" for e in exports_of(run)]
         if self.compare_with is not None and self.compare_with.id != run.id:
             lines.append(f"[b]comparing with[/] {self.compare_with.id}")
         self.query_one("#run-detail", Static).update("\n".join(lines))
@@ -140,12 +149,17 @@ class RunsPane(Horizontal):
         # Text tasks take the line as one text; images and values are separate items.
         text = [typed] if _text_input(run) else typed.split()
         if typed:
-            exported = run.file("exports") / "model.onnx"
+            exported = run.file(EXPORTS_DIR) / "model.onnx"
             model = str(exported) if exported.is_file() else run.id
             self.run_cli(["predict", model, *text], "predicting")
 
     def delete(self, run: Run) -> None:
-        shutil.rmtree(run.path)
+        """Through the run store's delete: refuses a busy run, never follows links."""
+        try:
+            self.store.delete(run.id)
+        except DltermError as e:
+            self.app.notify(f"not deleted: {e.message}", severity="error")
+            return
         if self.compare_with is run:
             self.compare_with = None
         self.current = None
