@@ -52,7 +52,7 @@ def bench_run(run: Run, repeats: int = 100, progress: Callable[[str], None] | No
 
     keras, _ = keras_predictor(run, fast=True)
     cfg = run.meta["config"]
-    bundle = datasets.load(run.meta["dataset"], cfg["data"], cfg["training"]["seed"])
+    bundle = datasets.load(run.meta["dataset"], cfg["data"], run.seed)
     x_test, y_test = metric_sample(bundle)
     x1, x32 = rows(x_test, slice(0, 1)), rows(x_test, slice(0, 32))
     keras_test = keras.outputs(x_test)

@@ -47,7 +47,7 @@ def _evaluate_held(run: Run, checkpoint: str, bundle: Any, plugin: Any) -> dict[
     predictor, _ = keras_predictor(run, checkpoint, plugin=plugin)
     if bundle is None:
         cfg = run.meta["config"]
-        bundle = datasets.load(run.meta["dataset"], cfg["data"], cfg["training"]["seed"])
+        bundle = datasets.load(run.meta["dataset"], cfg["data"], run.seed)
     outputs = predictor.outputs(bundle.x_test)
     result = get_task(run.meta["task"]).evaluate(bundle, outputs, predictor)
     result = {"run_id": run.id, "checkpoint": checkpoint, "samples": int(len(bundle.y_test)), **result}

@@ -106,7 +106,7 @@ def export_run(run: Run, formats: list[str], quantizations: list[str], opset: in
 def _export_held(run: Run, formats: list[str], quantizations: list[str], opset: int, progress: Any) -> list[dict[str, Any]]:
     keras, parts = keras_predictor(run)
     cfg = run.meta["config"]
-    bundle = datasets.load(run.meta["dataset"], cfg["data"], cfg["training"]["seed"])
+    bundle = datasets.load(run.meta["dataset"], cfg["data"], run.seed)
     x_test, y_test = metric_sample(bundle)
     reference = record_calls(keras, rows(bundle.x_val, slice(0, VERIFY_SAMPLES)))
     keras_test = keras.outputs(x_test)

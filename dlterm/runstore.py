@@ -126,6 +126,16 @@ class Run:
         return _alive(self.meta.get("pid"), host)  # a run from before locks
 
     @property
+    def seed(self) -> int:
+        """The seed that split the run's data: evaluating or exporting on other splits would
+        measure on training samples, so a run without one can not be evaluated."""
+        seed = self.meta["config"]["training"].get("seed")
+        if not _is_int(seed):
+            raise DltermError(f"run {self.id} is damaged: run.json has no data seed",
+                              "it cannot be evaluated or exported; train a new run")
+        return seed
+
+    @property
     def held(self) -> bool:
         """Whether this object holds the run's lock."""
         return self._lock is not None
@@ -437,7 +447,7 @@ def meta_problem(meta: Any, folder_name: str) -> str | None:
     training = cfg["training"]
     if not _is_int(training.get("epochs")) or not 1 <= training["epochs"] <= MAX_EPOCHS:
         return f"config.training.epochs must be a whole number from 1 to {MAX_EPOCHS}"
-    if not _is_int(training.get("seed")):
+    if "seed" in training and not _is_int(training["seed"]):
         return "config.training.seed must be a whole number"
     best = meta.get("best")
     if best not in (None, {}):
