@@ -186,9 +186,12 @@ def test_latest_skips_a_damaged_newest_run(world):
 
 
 def test_run_ids_are_listed_whole_at_80_columns_and_when_piped(world):
+    wide = "mobilenet-20260101-140000-12"  # long id, long neighbours: the other columns give way
+    make_run(world["models"], wide, plugin="mobilenet", dataset="hymenoptera-photos-folder",
+             best={"monitor": "val_char_accuracy", "mode": "max", "value": 0.98765, "epoch": 2})
     result = run_cli(["runs"], {**world["env"], "COLUMNS": "80"}, timeout=60)
     assert result.returncode == 0
-    for run_id in (GOOD, OTHER):
+    for run_id in (GOOD, OTHER, wide):
         assert run_id in result.stdout.split(), result.stdout
 
 
