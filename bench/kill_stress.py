@@ -119,7 +119,7 @@ def boundary_rounds(env: dict, epochs: int) -> list[dict]:
             results = json.loads(again.stdout)
             assert len(results) == 2 and all(r["verified"] for r in results), results
             assert not leftovers(run_dir), leftovers(run_dir)
-            from dlterm.inference import load
+            from dlterm_edge import load
 
             for r in results:
                 load(r["path"])  # every landed file loads
