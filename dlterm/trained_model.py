@@ -82,6 +82,7 @@ def export_metadata(run: Run, parts: dict[str, Any], quantize: str = "none", fil
         "format_version": 1, "dlterm_version": __version__, "run_id": run.id, "plugin": run.meta["plugin"],
         "task": run.meta["task"], "dataset": run.meta["dataset"], "quantize": quantize,
         "class_names": run.meta.get("class_names") or None,
+        # complete(): runs trained before the full recipe was recorded get its fixed rules too
         "preprocessing": recipe.complete(run_preprocessing(run)),
     }
     if list(parts) == ["model"]:
