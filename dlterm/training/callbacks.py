@@ -125,8 +125,12 @@ class PatientStopping(keras.callbacks.Callback):
         if stop:
             self.stopped_epoch = epoch
             self.model.stop_training = True
-            if self._best_weights is not None:
-                self.model.set_weights(self._best_weights)
+
+    def on_train_end(self, logs: Any = None) -> None:
+        # Here, not at the epoch's end: the recorder (last in the list) has saved the epoch's
+        # own weights as last.keras by now.
+        if self.stopped_epoch and self._best_weights is not None:
+            self.model.set_weights(self._best_weights)
 
 
 class EpochLearningRate(keras.callbacks.Callback):
