@@ -18,7 +18,6 @@ import tempfile
 import time
 import traceback
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from dlterm import config as config_mod
@@ -74,8 +73,10 @@ def prepare(req: TrainRequest) -> Prepared:
     if req.data_path:
         cfg["data"]["path"] = req.data_path
     if isinstance(cfg["data"].get("path"), str) and cfg["data"]["path"]:
-        # Stored resolved: export, evaluate and resume may run from another directory.
-        cfg["data"]["path"] = str(Path(cfg["data"]["path"]).expanduser().resolve())
+        # Stored absolute: export, evaluate and resume may run from another directory. Not
+        # resolved: a link stays the link the user named, and a link loop is left for the
+        # loader to name (resolve() raises on loops).
+        cfg["data"]["path"] = os.path.abspath(os.path.expanduser(cfg["data"]["path"]))
     dataset = req.dataset or file_config.get("dataset")
     task = get_task(plugin.task)
     if not dataset:
@@ -214,7 +215,7 @@ def _train(req: TrainRequest, prep: Prepared, emitter: Emitter, stop: Any) -> di
         run = store.create(prep.plugin.name, {
             "plugin_source": prep.plugin.source, "plugin_origin": prep.plugin.origin,
             # Evaluate, export and predict find the plugin where training found it.
-            "plugin_dirs": [str(Path(d).expanduser().resolve()) for d in req.plugin_dirs],
+            "plugin_dirs": [os.path.abspath(os.path.expanduser(d)) for d in req.plugin_dirs],
             "task": prep.plugin.task, "dataset": prep.dataset,
             "config": prep.config, "monitor": prep.monitor, "params": int(model.count_params()),
             "sizes": bundle.sizes(), "class_names": list(bundle.spec.class_names or []),
