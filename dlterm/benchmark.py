@@ -13,23 +13,11 @@ import os
 import time
 from typing import Any, Callable
 
-import numpy as np
-
 from dlterm import datasets
 from dlterm.export import QUANTIZATIONS, export_run, exports_of, metric_sample, rows
 from dlterm.runstore import Run
 from dlterm.tasks import get_task
-
-
-def _latency(fn: Callable[[], Any], repeats: int) -> tuple[float, float]:
-    for _ in range(min(10, repeats)):
-        fn()
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return float(np.median(times) * 1e3), float(np.percentile(times, 95) * 1e3)
+from dlterm_edge.bench import latency
 
 
 def _throughput(fn: Callable[[Any], Any], batch: Any, rounds: int = 5) -> float:
@@ -57,7 +45,7 @@ def bench_run(run: Run, repeats: int = 100, progress: Callable[[str], None] | No
     x1, x32 = rows(x_test, slice(0, 1)), rows(x_test, slice(0, 32))
     keras_test = keras.outputs(x_test)
     rows_out = []
-    med, p95 = _latency(lambda: keras.outputs(x1), repeats)
+    med, p95 = latency(lambda: keras.outputs(x1), repeats)
     metric, keras_value, _ = get_task(run.meta["task"]).compare(bundle, keras_test, keras_test, y_test)
     rows_out.append({"variant": "keras (tf.function)", "status": "ok", "size_bytes": os.path.getsize(run.checkpoint("best")),
                      "latency_ms_median": med, "latency_ms_p95": p95,
@@ -69,7 +57,7 @@ def bench_run(run: Run, repeats: int = 100, progress: Callable[[str], None] | No
             progress(f"timing {label}")
         try:
             predictor = load(record["path"])
-            med, p95 = _latency(lambda p=predictor: p.outputs(x1), repeats)
+            med, p95 = latency(lambda p=predictor: p.outputs(x1), repeats)
             rows_out.append({"variant": label, "status": "ok" if record.get("verified") else "unverified",
                              "size_bytes": record["size_bytes"], "latency_ms_median": med, "latency_ms_p95": p95,
                              "throughput_batch32": _throughput(predictor.outputs, x32), "metric": record["metric"],

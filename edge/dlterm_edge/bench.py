@@ -93,7 +93,9 @@ def zero_inputs(meta: dict[str, Any]) -> dict[str, np.ndarray]:
     return out
 
 
-def _latency(fn: Callable[[], Any], repeats: int) -> tuple[float, float]:
+def latency(fn: Callable[[], Any], repeats: int) -> tuple[float, float]:
+    """Median and 95th-percentile milliseconds of ``fn()`` over ``repeats`` calls, after a warm-up
+    (dlterm's own benchmark times Keras with it too, so every row is timed alike)."""
     for _ in range(min(10, repeats)):
         fn()
     times = []
@@ -113,7 +115,7 @@ def bench_variant(variant: Variant, folder: Path | None, repeats: int, fallback:
     sample = load_sample(folder, meta) if folder is not None and (folder / SAMPLE).is_file() else None
     arrays = sample if sample is not None else zero_inputs(meta)
     one = model_inputs(meta, arrays, slice(0, 1))
-    p50, p95 = _latency(lambda: predictor.outputs(one), repeats)
+    p50, p95 = latency(lambda: predictor.outputs(one), repeats)
     batch = model_inputs(meta, arrays, slice(0, THROUGHPUT_BATCH))
     size = len(next(iter(batch.values())) if isinstance(batch, dict) else batch)
     t0 = time.perf_counter()
