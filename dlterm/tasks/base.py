@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from dlterm.errors import DltermError
+
+if TYPE_CHECKING:  # numpy only at run time: listing tasks (and plugins) stays instant
+    import numpy as np
 
 
 @dataclass(frozen=True)

@@ -7,14 +7,17 @@ Not a task module itself (no ``TASK``): ``image_classification`` and
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from dlterm.tasks.base import Task
 
+if TYPE_CHECKING:
+    import numpy as np
+
 
 def classification_metrics(y_true: np.ndarray, probs: np.ndarray, class_names: list[str]) -> dict[str, Any]:
+    import numpy as np
+
     pred = probs.argmax(axis=-1)
     k = len(class_names)
     matrix = np.zeros((k, k), dtype=np.int64)

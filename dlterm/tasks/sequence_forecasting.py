@@ -8,16 +8,20 @@ last), which a useful model must beat.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from dlterm.tasks.base import Task
-from dlterm_edge.preprocess import to_units
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 def forecast_metrics(y_true: np.ndarray, y_pred: np.ndarray, last: np.ndarray, prep: dict[str, Any]) -> dict[str, Any]:
     """Errors in original units; ``last`` is each window's last observed target value."""
+    import numpy as np
+
+    from dlterm_edge.preprocess import to_units
+
     truth = to_units(y_true, last, prep)
     pred = to_units(y_pred, last, prep)
     naive = np.asarray(last, dtype=np.float64)
@@ -40,6 +44,10 @@ class ForecastingTask(Task):
         return forecast_metrics(bundle.y_test, outputs, bundle.extra["last_test"], bundle.preprocessing)
 
     def headline_metric(self, bundle: Any, outputs: np.ndarray, y: np.ndarray) -> float:
+        import numpy as np
+
+        from dlterm_edge.preprocess import to_units
+
         last, prep = bundle.extra["last_test"][: len(y)], bundle.preprocessing
         return float(np.sqrt(np.mean((to_units(outputs, last, prep) - to_units(y, last, prep)) ** 2)))
 

@@ -7,19 +7,23 @@ baseline that writes each position's most common training character, with exampl
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
-from dlterm.metrics import char_accuracy, exact_match
 from dlterm.tasks.base import Task
-from dlterm_edge.preprocess import END, decode_ids
+
+if TYPE_CHECKING:
+    import numpy as np
 
 EXAMPLES = 8
 
 
 def seq2seq_metrics(y_test: np.ndarray, decoded: np.ndarray, y_train: np.ndarray, prep: dict[str, Any],
                     pairs: list[tuple[str, str]]) -> dict[str, Any]:
+    import numpy as np
+
+    from dlterm.metrics import char_accuracy, exact_match
+    from dlterm_edge.preprocess import END, decode_ids
+
     # Baseline: each position's most common training character (no look at the source).
     majority = np.array([np.bincount(col, minlength=len(prep["target_vocabulary"])).argmax() for col in y_train.T])
     baseline = np.tile(majority, (len(y_test), 1))
@@ -36,6 +40,8 @@ class SequenceToSequenceTask(Task):
         return seq2seq_metrics(bundle.y_test, outputs, bundle.y_train, bundle.preprocessing, bundle.extra["test_pairs"])
 
     def headline_metric(self, bundle: Any, outputs: np.ndarray, y: np.ndarray) -> float:
+        from dlterm.metrics import char_accuracy
+
         return char_accuracy(y, outputs)
 
 

@@ -8,15 +8,19 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
-from dlterm.metrics import bits_per_char
 from dlterm.tasks.base import Task
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 def generation_metrics(y_test: np.ndarray, probs: np.ndarray, prep: dict[str, Any]) -> dict[str, Any]:
+    import numpy as np
+
+    from dlterm.metrics import bits_per_char
+
     bpc = bits_per_char(y_test, probs)
     unigram = np.asarray(prep["unigram"], dtype=np.float64)
     baseline = bits_per_char(y_test, np.tile(unigram, (len(y_test), 1)))
@@ -34,6 +38,8 @@ class TextGenerationTask(Task):
         return result
 
     def headline_metric(self, bundle: Any, outputs: np.ndarray, y: np.ndarray) -> float:
+        from dlterm.metrics import bits_per_char
+
         return bits_per_char(y, outputs)
 
 
