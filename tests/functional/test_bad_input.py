@@ -202,7 +202,7 @@ CASES = [
     (["export", "cnn-running"], 2, "is still training"),
     (["export", "cnn-failed"], 2, "has no saved model"),
     # predict
-    (["predict", "missing.onnx", "x.png"], 2, "model file not found"),
+    (["predict", "missing.onnx", "x.png"], 2, "model file or bundle not found: missing.onnx"),
     (["predict", F + "/cut.onnx", "x.png"], 2, "not a usable ONNX model"),
     (["predict", F + "/junk.tflite", "x.png"], 2, "not a usable TFLite model"),
     (["predict", F + "/foreign.onnx", "x.png"], 2, "has no dlterm metadata"),

@@ -157,7 +157,7 @@ def test_export_and_bench_cli(runs, env):
 @pytest.mark.parametrize("args, message", [
     (["export", "latest", "--format", "coreml"], "unknown export format 'coreml'"),
     (["export", "latest", "--quantize", "int4"], "unknown quantization 'int4'"),
-    (["predict", "missing.onnx", "x.png"], "model file not found"),
+    (["predict", "missing.onnx", "x.png"], "model file or bundle not found: missing.onnx"),
 ])
 def test_export_and_predict_errors(runs, env, args, message):
     env["DLTERM_HOME"] = str(runs[0])
