@@ -8,12 +8,13 @@ number is formatted in one place.
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 from typing import Any
 
 from rich.markup import escape
+
+from dlterm_edge.predictor import describe
 
 STATUS_COLOURS = {"completed": "green", "running": "cyan", "interrupted": "yellow", "failed": "red", "damaged": "red"}
 RATES = ("accuracy", "acc", "exact_match", "char_accuracy", "baseline_char_accuracy")  # shares in [0, 1]
@@ -106,15 +107,7 @@ def export_line(record: dict[str, Any]) -> str:
 
 
 def prediction_line(result: dict[str, Any]) -> str:
-    """One prediction as a line for people."""
-    result = {k: escape(v) if isinstance(v, str) else v for k, v in result.items()}
-    if "label" in result:
-        # A long text is shortened; an image path is kept whole (its end names the file).
-        long_text = len(result["input"]) > 60 and not os.path.isfile(result["input"])  # isfile never raises
-        text = result["input"][:57] + "..." if long_text else result["input"]
-        return f"{text}: [b]{result['label']}[/] ({result['confidence']:.1%})"
-    if "forecast" in result:
-        return f"next {result['target']} (after {result['last']:.6g}): [b]{', '.join(f'{v:.6g}' for v in result['forecast'])}[/]"
-    if "temperature" in result:
-        return f"{result['input']}[b]{result['output']}[/]"
-    return f"{result['input']} → [b]{result['output']}[/]"
+    """One prediction as a line for people, the answer in bold (the device CLI prints the
+    same line in plain text)."""
+    escaped = {k: escape(v) if isinstance(v, str) else v for k, v in result.items()}
+    return describe(escaped, strong=lambda text: f"[b]{text}[/]", arrow="→")

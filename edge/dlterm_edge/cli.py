@@ -16,6 +16,7 @@ from typing import Any
 
 from dlterm_edge import __version__
 from dlterm_edge.errors import InferenceError
+from dlterm_edge.predictor import describe
 
 USAGE, FAILURE = 2, 1
 
@@ -107,19 +108,6 @@ def _write(text: str, target: str) -> None:
             atomic_write_text(target, text)
         except OSError as e:
             raise InferenceError(f"cannot write {target}: {e.strerror or e}") from None
-
-
-def describe(result: dict[str, Any]) -> str:
-    """One prediction as a line of plain text."""
-    if "label" in result:
-        long_text = len(result["input"]) > 60 and not Path(result["input"]).is_file()
-        text = result["input"][:57] + "..." if long_text else result["input"]
-        return f"{text}: {result['label']} ({result['confidence']:.1%})"
-    if "forecast" in result:
-        return f"next {result['target']} (after {result['last']:.6g}): {', '.join(f'{v:.6g}' for v in result['forecast'])}"
-    if "temperature" in result:
-        return f"{result['input']}{result['output']}"
-    return f"{result['input']} -> {result['output']}"
 
 
 def cmd_predict(args: argparse.Namespace) -> int:

@@ -6,6 +6,7 @@ training-side evaluation), so every path gives answers in the same form.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -246,3 +247,18 @@ def load_file(path: str | Path, fallback_metadata: dict[str, Any] | None = None)
         else:
             backends[name] = backend_for(sibling)
     return Predictor(backends, meta)
+
+
+def describe(result: dict[str, Any], strong: Callable[[str], str] = lambda text: text, arrow: str = "->") -> str:
+    """One prediction as a line for people: the answer passed through ``strong`` (dlterm's
+    views make it bold), an input and its output joined by ``arrow``."""
+    if "label" in result:
+        # A long text is shortened; an image path is kept whole (its end names the file).
+        long_text = len(result["input"]) > 60 and not os.path.isfile(result["input"])  # isfile never raises
+        text = result["input"][:57] + "..." if long_text else result["input"]
+        return f"{text}: {strong(result['label'])} ({result['confidence']:.1%})"
+    if "forecast" in result:
+        return f"next {result['target']} (after {result['last']:.6g}): {strong(', '.join(f'{v:.6g}' for v in result['forecast']))}"
+    if "temperature" in result:
+        return f"{result['input']}{strong(result['output'])}"
+    return f"{result['input']} {arrow} {strong(result['output'])}"

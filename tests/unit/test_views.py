@@ -63,3 +63,11 @@ def test_prediction_lines():
         "next Close (after 10): [b]11.5, 12[/]"
     assert prediction_line({"input": "ROMEO:", "output": "\nAy", "temperature": 0.7}) == "ROMEO:[b]\nAy[/]"
     assert prediction_line({"input": "Go.", "output": "Va !"}) == "Go. → [b]Va ![/]"
+
+
+def test_the_device_cli_prints_the_same_line_in_plain_text():
+    from dlterm_edge.predictor import describe
+
+    assert describe({"input": "Go.", "output": "Va !"}) == "Go. -> Va !"
+    long = "a wonderful film " * 20  # longer than a file name may be: never tried as a path
+    assert describe({"input": long, "label": "pos", "confidence": 0.5}) == long[:57] + "...: pos (50.0%)"
