@@ -47,3 +47,42 @@ def trainer(tmp_path: Path):
         return train(req, Emitter([rec])), rec
 
     return run
+
+
+@pytest.fixture(scope="session")
+def shared_run(tmp_path_factory):
+    """shared_run(plugin, **overrides) -> run folder of a tiny run trained once per test session.
+
+    Training dominates the suite's time, so tests that only read a trained run share one.
+    Treat the folder as read-only; a test that changes a run uses `run_copy` instead.
+    """
+    from dlterm.training.trainer import TrainRequest, train
+
+    root = tmp_path_factory.mktemp("shared-runs")
+    cache: dict[tuple, Path] = {}
+
+    def get(plugin: str, **overrides: Any) -> Path:
+        key = (plugin, tuple(sorted(overrides.items())))
+        if key not in cache:
+            models = root / f"m{len(cache)}"
+            settings = {**tiny(plugin), "epochs": 1, **overrides}
+            summary = train(TrainRequest(plugin=plugin, overrides=settings, models_dir=str(models)), Emitter([]))
+            cache[key] = models / summary["run_id"]
+        return cache[key]
+
+    return get
+
+
+@pytest.fixture
+def run_copy(shared_run, tmp_path: Path):
+    """run_copy(plugin, **overrides) -> (models_dir, run_id): a private copy of a shared tiny run."""
+    import shutil
+
+    def get(plugin: str, **overrides: Any) -> tuple[Path, str]:
+        source = shared_run(plugin, **overrides)
+        models = tmp_path / "models"
+        models.mkdir(exist_ok=True)
+        shutil.copytree(source, models / source.name, symlinks=True)
+        return models, source.name
+
+    return get
