@@ -15,7 +15,10 @@ loss went down. The best checkpoint follows the same rule. No TensorFlow here.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from dlterm.tasks import Task
 
 # The budget: about TARGET_STEPS gradient steps, but never fewer than MIN_EPOCHS or more
 # than MAX_EPOCHS epochs. Early stopping usually ends the run well before it.
@@ -37,12 +40,12 @@ def auto_epochs(train_size: int, batch_size: int) -> int:
     return max(MIN_EPOCHS, min(MAX_EPOCHS, math.ceil(TARGET_STEPS / steps)))
 
 
-def apply_defaults(training: dict[str, Any], explicit: set[str], task: str, train_size: int, monitor: str) -> list[str]:
+def apply_defaults(training: dict[str, Any], explicit: set[str], task: Task, train_size: int, monitor: str) -> list[str]:
     """Fill in the settings left to dlterm (in place); return notes saying what was chosen.
 
     Only when ``epochs`` was not given and early stopping is on: the budget replaces the
-    plugin's fixed epoch count (when larger), patience is at least AUTO_PATIENCE, and a small image set gets augmentation unless ``augment``
-    was given. Explicit settings are never changed.
+    plugin's fixed epoch count (when larger), patience is at least AUTO_PATIENCE, and a small
+    training set of a task that augments (images) gets augmentation unless ``augment`` was given. Explicit settings are never changed.
     """
     if "epochs" in explicit or not training["early_stopping"]:
         return []
@@ -52,7 +55,7 @@ def apply_defaults(training: dict[str, Any], explicit: set[str], task: str, trai
         training["patience"] = max(training["patience"], AUTO_PATIENCE)
     notes = [f"no --epochs: training until {monitor} has not improved for {training['patience']} epochs, "
              f"at most {training['epochs']} epochs"]
-    if task == "image-classification" and "augment" not in explicit and train_size < SMALL_IMAGE_SET:
+    if task.augmentable and "augment" not in explicit and train_size < SMALL_IMAGE_SET:
         training["augment"] = True
         notes.append(f"small image set ({train_size} training images): light augmentation on (--no-augment to turn it off)")
     return notes

@@ -196,7 +196,7 @@ def _train(req: TrainRequest, prep: Prepared, emitter: Emitter, stop: Any) -> di
     # Data first: its errors (missing file, bad CSV) need no TensorFlow and come at once.
     bundle = datasets.load(prep.dataset, prep.config["data"], options["seed"])
     if prep.run is None:  # no --epochs: a budget from the data size (recorded in run.json, so resume keeps it)
-        bundle.notes += apply_defaults(options, prep.explicit, prep.plugin.task, len(bundle.y_train), prep.monitor)
+        bundle.notes += apply_defaults(options, prep.explicit, get_task(prep.plugin.task), len(bundle.y_train), prep.monitor)
     from dlterm.keras_env import keras  # heavy: only now that the request and data are valid
     from dlterm.training.callbacks import GracefulStop
 

@@ -13,6 +13,7 @@ from dlterm.config import parse_set_options
 from dlterm.datasets import DATASETS
 from dlterm.discovery import Plugin, discover
 from dlterm.errors import DltermError
+from dlterm.tasks import get_task
 from dlterm.training_options import TRAINING_OPTIONS
 from dlterm.tui.widgets.form import SpecForm
 
@@ -91,7 +92,7 @@ class PluginsPane(Horizontal):
             return
         button.disabled = False
         description.update(f"[b]{plugin.title}[/] ({plugin.name}, {plugin.task}, {plugin.source})\n\n{plugin.description}")
-        options = [(f"{d.name} — {d.title}", d.name) for d in DATASETS.values() if d.task == plugin.task]
+        options = [(f"{d.name} — {d.title}", d.name) for d in get_task(plugin.task).datasets()]
         select = self.query_one("#dataset-select", Select)
         select.set_options(options)
         select.value = plugin.default_dataset if any(v == plugin.default_dataset for _, v in options) else options[0][1]

@@ -1,5 +1,6 @@
 """The epoch budget, default augmentation and tie-aware patience (no TensorFlow)."""
 
+from dlterm.tasks import get_task
 from dlterm.training.budget import (
     AUTO_PATIENCE,
     MAX_EPOCHS,
@@ -25,32 +26,32 @@ def test_the_budget_buys_more_epochs_on_less_data_within_bounds():
 
 def test_without_epochs_the_budget_replaces_the_plugin_count_and_small_image_sets_augment():
     options = training()
-    notes = apply_defaults(options, set(), "image-classification", 1_258, "val_accuracy")
+    notes = apply_defaults(options, set(), get_task("image-classification"), 1_258, "val_accuracy")
     assert options["epochs"] == MAX_EPOCHS and options["augment"] is True and options["patience"] == AUTO_PATIENCE
     assert len(notes) == 2 and "val_accuracy" in notes[0] and "60 epochs" in notes[0] and "augmentation" in notes[1]
     options = training()
-    apply_defaults(options, {"patience"}, "image-classification", 1_258, "val_accuracy")
+    apply_defaults(options, {"patience"}, get_task("image-classification"), 1_258, "val_accuracy")
     assert options["patience"] == 5  # given: kept
 
 
 def test_explicit_settings_are_never_changed():
     options = training()
-    assert apply_defaults(options, {"epochs"}, "image-classification", 500, "val_accuracy") == []
+    assert apply_defaults(options, {"epochs"}, get_task("image-classification"), 500, "val_accuracy") == []
     assert options == training()
     options = training()
-    apply_defaults(options, {"augment"}, "image-classification", 500, "val_accuracy")
+    apply_defaults(options, {"augment"}, get_task("image-classification"), 500, "val_accuracy")
     assert options["augment"] is False and options["epochs"] == MAX_EPOCHS
     options = training(early_stopping=False)  # nothing would stop an automatic run: keep the fixed count
-    assert apply_defaults(options, set(), "image-classification", 500, "val_accuracy") == []
+    assert apply_defaults(options, set(), get_task("image-classification"), 500, "val_accuracy") == []
     assert options["epochs"] == 5
 
 
 def test_no_augmentation_for_big_image_sets_or_other_tasks_and_a_larger_plugin_count_wins():
     options = training()
-    apply_defaults(options, set(), "image-classification", 50_000, "val_accuracy")
+    apply_defaults(options, set(), get_task("image-classification"), 50_000, "val_accuracy")
     assert options["augment"] is False and options["epochs"] == MIN_EPOCHS
     options = training(epochs=100)
-    apply_defaults(options, set(), "text-classification", 500, "val_accuracy")
+    apply_defaults(options, set(), get_task("text-classification"), 500, "val_accuracy")
     assert options["augment"] is False and options["epochs"] == 100
 
 
