@@ -173,72 +173,43 @@ def _metadata_of(model_file: Path, fallback: dict[str, Any]) -> dict[str, Any]:
 # -- the test sample and raw inputs --------------------------------------------------------
 
 def test_sample(keras: Any, data: Any) -> dict[str, np.ndarray]:
-    """Up to SAMPLE_SIZE test examples: the model inputs by name, ``expected`` (Keras's task
-    outputs), ``y`` (the truth) and, for forecasting, ``last`` (each window's last target
-    value in original units: RMSE in those units needs it)."""
+    """Up to SAMPLE_SIZE test examples: the model inputs by name (and what the task needs to
+    judge outputs, see :meth:`Task.verification_inputs`), ``expected`` (Keras's task outputs)
+    and ``y`` (the truth)."""
+    from dlterm.tasks import get_task
+
     x, y = metric_sample(data)
     n = min(len(y), SAMPLE_SIZE)
     x, y = rows(x, slice(0, n)), y[:n]
-    sample: dict[str, np.ndarray] = {}
-    if keras.task == "sequence-to-sequence":
-        sample["source"] = np.asarray(x["source"])  # what the encoder reads; the decoder feeds itself
-    else:
-        names = [i["name"] for i in keras.parts["model"]["inputs"]]
-        sample.update({k: np.asarray(v) for k, v in x.items()} if isinstance(x, dict) else {names[0]: np.asarray(x)})
+    names = [i["name"] for i in keras.parts["model"]["inputs"]]
+    sample = get_task(keras.task).verification_inputs(data, x, n, names)
     sample["expected"] = np.asarray(keras.outputs(x))
     sample["y"] = np.asarray(y)
-    if keras.task == "sequence-forecasting":
-        sample["last"] = np.asarray(data.extra["last_test"][:n], dtype=np.float64)
     return sample
 
 
 def write_raw_inputs(folder: Path, keras: Any, data: Any) -> list[dict[str, Any]]:
-    """A few test inputs in their own format under ``inputs/``, with Keras's answers for them
-    (read back from those very files) in ``inputs/expected.json``."""
-    from PIL import Image
+    """A few test inputs in their own format under ``inputs/`` (the task says which, see
+    :meth:`Task.sample_inputs`), with Keras's answers for them, read back from those very
+    files as ``predict`` reads them, in ``inputs/expected.json``."""
+    from dlterm.tasks import get_task
+    from dlterm_edge.inputs import read_inputs
 
     out = folder / "inputs"
     out.mkdir()
-    task, prep = keras.task, keras.prep
-    n = min(RAW_INPUTS, len(data.y_test))
+    task = get_task(keras.task)
+    samples = task.sample_inputs(data, keras.prep, RAW_INPUTS)
+    for sample in samples:
+        (out / sample.file).write_bytes(sample.content)
+    # The command-line form: a text input is read from a file with "@file"
+    arguments = [("@" if task.text_input else "") + str(out / s.file) for s in samples]
+    options = task.sample_predict_options()
+    answers = keras.predict(read_inputs(keras, arguments), **options) if samples else []
     entries: list[dict[str, Any]] = []
-    if task == "image-classification":
-        for i in range(n):
-            pixels = np.clip(np.round(np.asarray(data.x_test[i]) * 255), 0, 255).astype(np.uint8)
-            name = f"image-{i:02d}.png"
-            Image.fromarray(pixels[..., 0] if pixels.shape[-1] == 1 else pixels).save(out / name)
-            entries.append({"file": f"inputs/{name}", "truth": prep["class_names"][int(data.y_test[i])]})
-        answers = keras.predict([str(folder / e["file"]) for e in entries])
-    elif task == "sequence-forecasting":
-        window = np.asarray(data.x_test[0], dtype=np.float64) * np.asarray(prep["scale"]) + data.extra["last_rows_test"][0]
-        lines = [",".join(prep["columns"])] + [",".join(repr(float(v)) for v in row) for row in window]
-        (out / "series.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
-        truth = float(data.extra["last_test"][0] + float(data.y_test[0][0]) * prep["scale"][0])
-        entries.append({"file": "inputs/series.csv", "truth": truth})
-        answers = keras.predict(window.tolist())
-    elif {"text-classification": "test_texts", "sequence-to-sequence": "test_pairs",
-              "text-generation": "seed_text"}.get(task, "") not in data.extra:
-        answers = []  # a dataset that keeps no raw test texts (Keras's IMDB ids): sample.npz only
-    else:
-        texts = {"text-classification": lambda: data.extra["test_texts"][:n],
-                 "sequence-to-sequence": lambda: [s for s, _ in data.extra["test_pairs"][:n]],
-                 "text-generation": lambda: [data.extra["seed_text"]]}[task]()
-        truths = {"text-classification": lambda: [prep["class_names"][int(v)] for v in data.y_test[:n]],
-                  "sequence-to-sequence": lambda: [t for _, t in data.extra["test_pairs"][:n]],
-                  "text-generation": lambda: [None]}[task]()
-        for i, (text, truth) in enumerate(zip(texts, truths)):
-            name = f"text-{i:02d}.txt"
-            (out / name).write_text(text, encoding="utf-8")
-            entries.append({"file": f"inputs/{name}", "truth": truth})
-        if task == "text-generation":  # greedy: the same answer on every run
-            answers = keras.predict(texts, length=100, temperature=0.0)
-        else:
-            answers = keras.predict(texts)
-    options = {"length": 100, "temperature": 0.0} if task == "text-generation" else {}
-    for entry, answer in zip(entries, answers if task != "sequence-forecasting" else [answers[0]]):
+    for sample, answer in zip(samples, answers):  # a forecast CSV is one input with one answer
         answer = dict(answer)
         answer.pop("input", None)  # the file says it
-        entry["expected"] = answer
+        entries.append({"file": f"inputs/{sample.file}", "truth": sample.truth, "expected": answer})
     (out / "expected.json").write_text(json.dumps({"options": options, "inputs": entries}, indent=2) + "\n",
                                        encoding="utf-8")
     return entries

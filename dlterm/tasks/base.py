@@ -12,6 +12,25 @@ if TYPE_CHECKING:  # numpy only at run time: listing tasks (and plugins) stays i
 
 
 @dataclass(frozen=True)
+class SampleInput:
+    """One test example as a user hands it to ``predict``: a small file and its true answer."""
+
+    file: str  # a file name (no folders)
+    content: bytes
+    truth: Any  # the label, value or text the model should give (None when there is none)
+
+
+@dataclass(frozen=True)
+class PluginSkeleton:
+    """What ``dlterm new-plugin`` writes for a task: a small working model to start from."""
+
+    dataset: str  # the offline default dataset the new plugin trains on
+    description: str
+    body: str  # the body of ``build(spec, hp)``, indented four spaces; defines inputs and outputs
+    extra_hyperparameters: str = ""  # declarations beyond units and dropout, one per line
+
+
+@dataclass(frozen=True)
 class Task:
     """One kind of problem a model solves.
 
@@ -30,6 +49,7 @@ class Task:
     higher_is_better: bool
     augmentable: bool = False  # image augmentation applies
     text_input: bool = False  # a prediction input is one text, not a list of items
+    skeleton: PluginSkeleton | None = None  # None: `dlterm new-plugin` has no template for it
 
     def monitor_for(self, requested: str) -> tuple[str, str]:
         """(metric name, mode) for the user's ``monitor`` option ('auto' = the task's own)."""
@@ -53,6 +73,22 @@ class Task:
     def compare(self, bundle: Any, keras_out: np.ndarray, export_out: np.ndarray, y: np.ndarray) -> tuple[str, float, float]:
         """(headline name, Keras value, export value) on the same test rows."""
         return self.headline, self.headline_metric(bundle, keras_out, y), self.headline_metric(bundle, export_out, y)
+
+    def verification_inputs(self, bundle: Any, x: Any, n: int, input_names: list[str]) -> dict[str, np.ndarray]:
+        """The first ``n`` test rows ``x`` as named arrays, as an exported file takes them, plus
+        whatever else judging its outputs needs (see :func:`dlterm.bundle.test_sample`)."""
+        import numpy as np
+
+        return {k: np.asarray(v) for k, v in x.items()} if isinstance(x, dict) else {input_names[0]: np.asarray(x)}
+
+    def sample_inputs(self, bundle: Any, prep: dict[str, Any], n: int) -> list[SampleInput]:
+        """Up to ``n`` test examples as files a user could pass to ``predict`` (none by default:
+        a dataset that keeps no raw examples, such as Keras's IMDB token ids)."""
+        return []
+
+    def sample_predict_options(self) -> dict[str, Any]:
+        """Options that make ``predict`` on :meth:`sample_inputs` give the same answer every time."""
+        return {}
 
     def datasets(self) -> list[Any]:
         """The registered datasets that serve this task."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from dlterm.tasks.base import Task
+from dlterm.tasks.base import PluginSkeleton, SampleInput, Task
 
 if TYPE_CHECKING:
     import numpy as np
@@ -51,7 +51,34 @@ class ForecastingTask(Task):
         last, prep = bundle.extra["last_test"][: len(y)], bundle.preprocessing
         return float(np.sqrt(np.mean((to_units(outputs, last, prep) - to_units(y, last, prep)) ** 2)))
 
+    def verification_inputs(self, bundle: Any, x: Any, n: int, input_names: list[str]) -> dict[str, np.ndarray]:
+        import numpy as np
+
+        arrays = super().verification_inputs(bundle, x, n, input_names)
+        arrays["last"] = np.asarray(bundle.extra["last_test"][:n], dtype=np.float64)  # RMSE in original units needs it
+        return arrays
+
+    def sample_inputs(self, bundle: Any, prep: dict[str, Any], n: int) -> list[SampleInput]:
+        """The first test window as a CSV in original units, with the value that followed it."""
+        import numpy as np
+
+        if not len(bundle.y_test):
+            return []
+        window = np.asarray(bundle.x_test[0], dtype=np.float64) * np.asarray(prep["scale"]) + bundle.extra["last_rows_test"][0]
+        lines = [",".join(prep["columns"])] + [",".join(repr(float(v)) for v in row) for row in window]
+        truth = float(bundle.extra["last_test"][0] + float(bundle.y_test[0][0]) * prep["scale"][0])
+        return [SampleInput("series.csv", ("\n".join(lines) + "\n").encode("utf-8"), truth)]
+
+
+# What `dlterm new-plugin --task sequence-forecasting` writes into build().
+SKELETON = PluginSkeleton("seasonal", "A small dense network for sequence forecasting.", '''\
+    inputs = keras.Input(shape=spec.input_shape, name=spec.inputs[0].name)
+    x = layers.Flatten()(inputs)
+    x = layers.Dense(hp["units"], activation="relu")(x)
+    x = layers.Dropout(hp["dropout"])(x)
+    outputs = layers.Dense(spec.output_shape[0])(x)''')
+
 
 TASK = ForecastingTask("sequence-forecasting", "a window of past values in, the next value out",
                        loss="mse", metrics=("mae",), monitor="val_loss", mode="min",
-                       headline="rmse", higher_is_better=False)
+                       headline="rmse", higher_is_better=False, skeleton=SKELETON)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from dlterm.tasks.base import Task
+from dlterm.tasks.base import SampleInput, Task
 
 if TYPE_CHECKING:
     import numpy as np
@@ -43,6 +43,16 @@ class SequenceToSequenceTask(Task):
         from dlterm.metrics import char_accuracy
 
         return char_accuracy(y, outputs)
+
+    def verification_inputs(self, bundle: Any, x: Any, n: int, input_names: list[str]) -> dict[str, np.ndarray]:
+        import numpy as np
+
+        return {"source": np.asarray(x["source"])}  # what the encoder reads; the decoder feeds itself
+
+    def sample_inputs(self, bundle: Any, prep: dict[str, Any], n: int) -> list[SampleInput]:
+        pairs = bundle.extra.get("test_pairs") or []
+        return [SampleInput(f"text-{i:02d}.txt", source.encode("utf-8"), target)
+                for i, (source, target) in enumerate(pairs[:n])]
 
 
 TASK = SequenceToSequenceTask("sequence-to-sequence", "a source sequence in, a target sequence out",

@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from dlterm.tasks.base import Task
+from dlterm.tasks.base import PluginSkeleton, SampleInput, Task
 
 if TYPE_CHECKING:
     import numpy as np
@@ -42,8 +42,25 @@ class TextGenerationTask(Task):
 
         return bits_per_char(y, outputs)
 
+    def sample_inputs(self, bundle: Any, prep: dict[str, Any], n: int) -> list[SampleInput]:
+        seed = bundle.extra.get("seed_text")
+        return [SampleInput("text-00.txt", seed.encode("utf-8"), None)] if seed else []
+
+    def sample_predict_options(self) -> dict[str, Any]:
+        return {"length": 100, "temperature": 0.0}  # greedy: the same text on every run
+
+
+# What `dlterm new-plugin --task text-generation` writes into build().
+SKELETON = PluginSkeleton("pydoc", "One LSTM over character windows for text generation.", '''\
+    # Inputs are windows of character ids; the output is the next character's distribution.
+    inputs = keras.Input(shape=spec.input_shape, dtype="int32", name=spec.inputs[0].name)
+    x = layers.Embedding(spec.extra["vocabulary_size"], 32)(inputs)
+    x = layers.LSTM(hp["units"])(x)
+    x = layers.Dropout(hp["dropout"])(x)
+    outputs = layers.Dense(spec.output_shape[0], activation="softmax")(x)''')
+
 
 TASK = TextGenerationTask("text-generation", "a window of characters in, the next character out",
                           loss="sparse_categorical_crossentropy", metrics=("accuracy",),
                           monitor="val_loss", mode="min", headline="bits_per_char",
-                          higher_is_better=False, text_input=True)
+                          higher_is_better=False, text_input=True, skeleton=SKELETON)

@@ -142,7 +142,7 @@ def test_user_text_pairs_and_corpus_files(env, shared_datasets, tmp_path):
 def test_a_phased_run_stopped_at_the_phase_boundary_resumes_into_fine_tuning(mobilenet_base):
     """Stop right after the head phase; the resumed run must unfreeze and lower the rate."""
     from dlterm.events import Emitter
-    from dlterm.training.callbacks import GracefulStop
+    from dlterm.training.callbacks.graceful import GracefulStop
     from dlterm.training.trainer import TrainRequest, train
 
     root, base_summary, _ = mobilenet_base

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import cli_env, run_cli
+from tests.conftest import cli_env
+from tests.conftest import run_cli_here as run_cli
 from tests.functional.hostile import fifo, png_header, zip_bomb
 
 pytestmark = pytest.mark.slow

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from tests.conftest import run_cli
+from tests.conftest import run_cli_here as run_cli
 
 pytestmark = pytest.mark.slow
 SMALL = ["--set", "data.samples=300", "--set", "filters=4", "--set", "blocks=2"]

@@ -10,7 +10,8 @@ import os
 
 import pytest
 
-from tests.conftest import cli_env, run_cli
+from tests.conftest import cli_env
+from tests.conftest import run_cli_here as run_cli
 from tests.functional.hostile import CHECK_SECONDS, fifo, sparse
 
 # file name -> (content, expected part of the error)

@@ -12,7 +12,7 @@ import pytest
 
 from dlterm.export import export_run
 from dlterm.runstore import RunStore
-from tests.conftest import run_cli
+from tests.conftest import run_cli_here as run_cli
 
 pytestmark = pytest.mark.slow
 SMALL = {"cnn": {"filters": 4, "blocks": 2}, "lenet5": {}, "lstm": {"units": 8}, "gru": {"units": 8},

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import cli_env, run_cli
+from tests.conftest import cli_env
+from tests.conftest import run_cli_here as run_cli
 
 GOOD = "cnn-20260101-120000"
 OTHER = "lstm-20260101-130000"

@@ -105,3 +105,29 @@ def test_a_users_path_picks_the_tasks_file_dataset(tmp_path):
     assert get_task("image-classification").file_dataset(str(tmp_path)) == "images"
     with pytest.raises(DltermError, match="not found"):
         get_task("text-classification").file_dataset(str(tmp_path / "missing.csv"))
+
+
+def test_every_task_skeleton_writes_a_plugin_discovery_accepts(tmp_path):
+    from dlterm.discovery import get_plugin
+    from dlterm.scaffold import new_plugin
+
+    with_skeleton = [t for t in all_tasks().values() if t.skeleton]
+    assert len(with_skeleton) >= 4
+    for task in with_skeleton:
+        name = "p_" + task.name.replace("-", "_")
+        new_plugin(name, tmp_path, task.name)
+        plugin = get_plugin(name, [str(tmp_path)])
+        assert plugin.ok, plugin.reason
+        assert plugin.task == task.name and plugin.default_dataset == task.skeleton.dataset
+
+
+def test_sample_inputs_of_a_text_task_are_its_test_texts():
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    bundle = SimpleNamespace(extra={"test_texts": ["good film", "bad film", "fine"]}, y_test=np.array([1, 0, 1]))
+    samples = get_task("text-classification").sample_inputs(bundle, {"class_names": ["neg", "pos"]}, 2)
+    assert [(s.file, s.content, s.truth) for s in samples] == [("text-00.txt", b"good film", "pos"),
+                                                               ("text-01.txt", b"bad film", "neg")]
+    assert get_task("text-classification").sample_inputs(SimpleNamespace(extra={}, y_test=np.array([1])), {}, 2) == []
