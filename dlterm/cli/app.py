@@ -284,6 +284,35 @@ def show(run: RunRef, as_json: JsonFlag = False, models_dir: ModelsDir = None) -
         console.print("[bold]model:[/]\n" + escape(summary))
 
 
+@app.command("compare")
+def compare(
+    runs: Annotated[list[str], typer.Argument(help="two or more runs: ids, unique prefixes, or 'latest'")],
+    as_json: JsonFlag = False,
+    markdown: Annotated[bool, typer.Option("--markdown", help="a Markdown table (for issues, wikis, reports)")] = False,
+    models_dir: ModelsDir = None,
+) -> None:
+    """Compare runs side by side: the settings that differ, epochs, time, size, best, final and test metrics, exports."""
+    from rich.markup import escape
+
+    from dlterm.compare import compare_runs
+    from dlterm.runstore import RunStore
+    from dlterm.views import comparison_rows, markdown_table
+
+    store = RunStore(models_dir)
+    result = compare_runs([store.get(ref) for ref in runs])
+    if as_json:
+        _print_json(result)
+        return
+    header, rows = comparison_rows(result)
+    if markdown:
+        sys.stdout.write(markdown_table(header, rows))
+        return
+    table = Table(*[escape(h) for h in header], box=None)
+    for row in rows:
+        table.add_row(*[escape(c) for c in row])
+    console.print(table)
+
+
 def _print_examples(ev: dict[str, Any]) -> None:
     """Decoded test examples (seq2seq) or a generated sample (text generation)."""
     from rich.markup import escape
