@@ -313,6 +313,24 @@ def compare(
     console.print(table)
 
 
+@app.command("report")
+def report(
+    runs: Annotated[list[str], typer.Argument(help="one or more runs: ids, unique prefixes, or 'latest'")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="the HTML file to write")] = Path("report.html"),
+    title: Annotated[Optional[str], typer.Option(help="the report's title")] = None,
+    models_dir: ModelsDir = None,
+) -> None:
+    """Write one self-contained HTML report (curves, evaluation, confusion matrix, forecasts, samples, exports)."""
+    from rich.markup import escape
+
+    from dlterm.report import write_report
+    from dlterm.runstore import RunStore
+
+    store = RunStore(models_dir)
+    path = write_report([store.get(ref) for ref in runs], output, title)
+    console.print(f"wrote {escape(str(path))}")
+
+
 def _print_examples(ev: dict[str, Any]) -> None:
     """Decoded test examples (seq2seq) or a generated sample (text generation)."""
     from rich.markup import escape
