@@ -213,17 +213,31 @@ def train(
 # -- runs ------------------------------------------------------------------------------
 
 @app.command("runs")
-def runs_list(as_json: JsonFlag = False, models_dir: ModelsDir = None) -> None:
-    """List runs, newest first."""
+def runs_list(
+    as_json: JsonFlag = False,
+    plugin: Annotated[Optional[list[str]], typer.Option("--plugin", help="only runs of this plugin (repeatable)")] = None,
+    status: Annotated[Optional[list[str]], typer.Option("--status", help="only runs with this status: completed, running, interrupted, failed, damaged (repeatable)")] = None,
+    dataset: Annotated[Optional[list[str]], typer.Option("--dataset", help="only runs on this dataset (repeatable)")] = None,
+    sort: Annotated[str, typer.Option("--sort", help="created, best, plugin, dataset, status, epochs or params")] = "created",
+    as_csv: Annotated[bool, typer.Option("--csv", help="CSV for spreadsheets")] = False,
+    models_dir: ModelsDir = None,
+) -> None:
+    """List runs, newest first (or filtered and sorted)."""
+    from dlterm.runlist import filter_runs, runs_csv, sort_runs
     from dlterm.runstore import RunStore
 
     store = RunStore(models_dir)
-    runs = store.runs()
+    all_runs = store.runs()
+    runs = sort_runs(filter_runs(all_runs, plugin, status, dataset), sort)
     if as_json:
         _print_json([r.to_dict() for r in runs])
         return
+    if as_csv:
+        sys.stdout.write(runs_csv(runs))
+        return
     if not runs:
-        console.print(f"no runs in {store.root} yet — train one with `dlterm train cnn`")
+        console.print(f"no runs in {store.root} yet — train one with `dlterm train cnn`" if not all_runs
+                      else f"no run matches (of {len(all_runs)} in {store.root})")
         return
     from rich.markup import escape
 
