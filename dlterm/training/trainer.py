@@ -31,6 +31,7 @@ from dlterm.runstore import PREPROCESSING_JSON, SUMMARY_TXT, TENSORBOARD_DIR, Ru
 from dlterm.tasks import get_task
 from dlterm.training.budget import apply_defaults
 from dlterm.training.distribute import check_strategy, is_chief, lost_worker_report, make_strategy
+from dlterm.training.hparams import write_hparams
 
 
 @dataclass
@@ -338,6 +339,8 @@ def _fit(run: Run, model: Any, bundle: Any, prep: Prepared, steps: int, history:
         callbacks.append(budget)
     if options["tensorboard"]:
         callbacks.append(keras.callbacks.TensorBoard(log_dir=str(run.folder(TENSORBOARD_DIR)), write_graph=False, profile_batch=0))
+        if not resumed:  # the run's settings for TensorBoard's HParams tab, once
+            write_hparams(run.folder(TENSORBOARD_DIR), run.id, prep.config, prep.plugin.name, prep.dataset)
     callbacks.append(recorder)
 
     emitter.emit("run_start", config=prep.config, params=int(model.count_params()), summary=summary_text,
