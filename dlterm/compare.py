@@ -15,7 +15,7 @@ import math
 from typing import Any
 
 from dlterm.errors import DltermError
-from dlterm.runstore import Run
+from dlterm.runstore import BENCH_JSON, Run
 
 # History columns that are bookkeeping, not metrics.
 NOT_METRICS = ("epoch", "seconds", "phase", "lr")
@@ -79,16 +79,34 @@ def best_of(meta: dict[str, Any]) -> dict[str, Any] | None:
             "mode": best.get("mode") if best.get("mode") in ("min", "max") else None}
 
 
+def bench_latencies(run: Run) -> dict[tuple[str, str], float]:
+    """Median batch-1 latency per (format, quantization) from the run's last ``dlterm
+    bench`` (bench.json, untrusted); Keras is ``("keras", "none")``."""
+    record = run.record(BENCH_JSON)
+    rows = record.get("rows") if record else None
+    out = {}
+    for row in rows if isinstance(rows, list) else []:
+        if not isinstance(row, dict) or not isinstance(row.get("variant"), str) or number(row.get("latency_ms_median")) is None:
+            continue
+        name, _, detail = row["variant"].partition(" (")
+        detail = detail.rstrip(")")
+        key = (name, "none" if name != "tflite" or detail == "none" else detail)
+        out[key] = float(row["latency_ms_median"])
+    return out
+
+
 def export_facts(run: Run) -> list[dict[str, Any]]:
-    """Each verified-or-not export: format, quantization, size and, where a benchmark
-    recorded it, batch-1 latency."""
+    """Each export: format, quantization, size, whether it was verified and, where
+    ``dlterm bench`` measured it, batch-1 latency."""
     from dlterm.export import exports_of  # numpy: only when exports are read
 
+    latencies = bench_latencies(run)
     out = []
     for record in exports_of(run):
+        key = (record["format"], record["quantize"])
         out.append({"format": record["format"], "quantize": record["quantize"],
                     "size_bytes": number(record.get("size_bytes")), "verified": record.get("verified") is True,
-                    "latency_ms": number(record.get("latency_ms_median")),
+                    "latency_ms": latencies.get(key, number(record.get("latency_ms_median"))),
                     "metric": record["metric"], "export_metric": number(record.get("export_metric"))})
     return out
 
@@ -110,6 +128,7 @@ def run_facts(run: Run) -> dict[str, Any]:
         "best": best_of(meta),
         "final": final_metrics(run, history),
         "test": dict(evaluation["metrics"]) if evaluation else {},
+        "keras_latency_ms": bench_latencies(run).get(("keras", "none")),
         "exports": export_facts(run),
     }
 

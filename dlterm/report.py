@@ -21,7 +21,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from dlterm.compare import NOT_METRICS, compare_runs, number
+from dlterm.compare import NOT_METRICS, bench_latencies, compare_runs, number
 from dlterm.errors import DltermError
 from dlterm.runstore import Run
 from dlterm.svgplot import heatmap, line_chart
@@ -249,9 +249,10 @@ def evaluation_section(evaluation: dict[str, Any], task: str) -> str:
     return "".join(out)
 
 
-def exports_section(exports: list[dict[str, Any]]) -> str:
+def exports_section(exports: list[dict[str, Any]], latencies: dict[tuple[str, str], float]) -> str:
+    """The export table; latencies (batch 1, median) where ``dlterm bench`` measured them."""
     rows = [[Path(e["path"]).name, e["format"], e["quantize"], (e.get("size_bytes") or 0) / 1e6,
-             number(e.get("latency_ms_median")), number(e.get("max_abs_error")),
+             latencies.get((e["format"], e["quantize"])), number(e.get("max_abs_error")),
              f"{e['metric']} {format_metric(e['metric'], number(e.get('keras_metric')))} → "
              f"{format_metric(e['metric'], number(e.get('export_metric')))}",
              "yes" if e.get("verified") else "NO"] for e in exports]
@@ -276,7 +277,7 @@ def run_section(run: Run, history: list[dict[str, float]]) -> str:
         out.append(f'<p class="note">No test evaluation: run <code>dlterm evaluate {escape(run.id)}</code>.</p>')
     exports = exports_of(run)
     if exports:
-        out.append(exports_section(exports))
+        out.append(exports_section(exports, bench_latencies(run)))
     out.append("</section>")
     return "".join(out)
 

@@ -154,6 +154,8 @@ def comparison_rows(comparison: dict[str, Any]) -> tuple[list[str], list[list[st
         for r in runs:
             names += [k for k in r[field] if k not in names]
         rows += [[f"{label} {name}"] + [_plain(r[field].get(name), name) for r in runs] for name in names]
+    if any(r.get("keras_latency_ms") is not None for r in runs):
+        rows.append(["keras latency"] + [f"{v:.3f} ms" if (v := r.get("keras_latency_ms")) is not None else "-" for r in runs])
     variants: list[tuple[str, str]] = []
     for r in runs:
         variants += [(e["format"], e["quantize"]) for e in r["exports"] if (e["format"], e["quantize"]) not in variants]

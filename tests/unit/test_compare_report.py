@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -20,11 +21,14 @@ HOSTILE = '<script>alert(1)</script>'
 CLASSIFIED = {"run_id": "x", "checkpoint": "best", "samples": 20, "metrics": {"accuracy": 0.75},
               "class_names": ["disc", HOSTILE], "confusion_matrix": [[8, 2], [3, 7]]}
 EXPORT = {"format": "onnx", "quantize": "none", "path": "model.onnx", "metric": "accuracy", "max_abs_error": 1e-6,
-          "keras_metric": 0.75, "export_metric": 0.75, "size_bytes": 2_500_000, "verified": True, "latency_ms_median": 0.12}
+          "keras_metric": 0.75, "export_metric": 0.75, "size_bytes": 2_500_000, "verified": True}
+BENCH = {"rows": [{"variant": "keras (tf.function)", "latency_ms_median": 1.5}, {"variant": "onnx (fp32)", "latency_ms_median": 0.12},
+                  {"variant": "tflite (int8)", "status": "error: boom"}]}
 
 
 def test_compare_keeps_only_differing_settings_and_the_facts_of_each_run(tmp_path):
     make_run(tmp_path, "cnn-1", evaluation=CLASSIFIED, exports=[EXPORT])
+    (tmp_path / "cnn-1" / "bench.json").write_text(json.dumps(BENCH))
     make_run(tmp_path, "cnn-2", lr=0.01, history="epoch,loss\n1,2.0\n")
     store = RunStore(tmp_path)
     result = compare_runs([store.get("cnn-1"), store.get("cnn-2")])
@@ -41,7 +45,8 @@ def test_compare_keeps_only_differing_settings_and_the_facts_of_each_run(tmp_pat
     assert table["training.learning_rate"] == ["0.001", "0.01"]
     assert table["best (epoch)"] == ["val_accuracy 0.7500 (2)"] * 2
     assert table["test accuracy"] == ["0.7500", "-"]
-    assert table["export onnx"] == ["2.50 MB, 0.120 ms", "-"]
+    assert table["export onnx"] == ["2.50 MB, 0.120 ms", "-"]  # latency from the last `dlterm bench`
+    assert table["keras latency"] == ["1.500 ms", "-"]
     assert table["training time"] == ["12.5 s", "1 min 40 s"]
 
 
@@ -109,6 +114,7 @@ def test_the_report_is_one_self_contained_escaped_page(tmp_path):
                   "examples": [{"source": HOSTILE, "target": "b", "output": "c", "correct": False}],
                   "sample": {"seed": "ROMEO:", "temperature": 0.8, "text": HOSTILE}}
     make_run(tmp_path, "cnn-1", evaluation=evaluation, exports=[EXPORT], error=HOSTILE, status="failed")
+    (tmp_path / "cnn-1" / "bench.json").write_text(json.dumps(BENCH))
     make_run(tmp_path, "lstm-2", task="sequence-forecasting", lr=0.01,
              best={"monitor": "val_loss", "mode": "min", "value": 0.1, "epoch": 1},
              evaluation={"samples": 3, "metrics": {"rmse": 2.0}, "units": "passengers",
