@@ -53,3 +53,15 @@ def test_csv_has_one_row_per_run_and_no_formulas(runs):
     assert by_id["cnn-b"]["best_value"] == "0.9" and by_id["cnn-b"]["status"] == "failed"
     assert by_id["cnn-b"]["params"] == "99" and by_id["cnn-a"]["created"].startswith("1970-01-01")
     assert by_id["lstm-d"]["plugin"] == "'=HYPERLINK(\"x\")"  # a spreadsheet shows it, never runs it
+
+
+def test_the_runs_command_filters_sorts_and_writes_csv(runs, tmp_path):
+    from typer.testing import CliRunner
+
+    from dlterm.cli.app import app
+
+    result = CliRunner().invoke(app, ["runs", "--plugin", "cnn", "--sort", "best", "--csv", "--models-dir", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert [line.split(",")[0] for line in result.output.splitlines()] == ["id", "cnn-b", "cnn-a"]
+    result = CliRunner().invoke(app, ["runs", "--status", "interrupted", "--models-dir", str(tmp_path)])
+    assert result.exit_code == 0 and "no run matches (of 4" in result.output
