@@ -109,7 +109,7 @@ def heatmap(matrix: Sequence[Sequence[float]], labels: Sequence[str], title: str
     cell = cell or max(18, min(48, 480 // max(1, k)))
     label_w = max(48, min(160, 8 + 7 * max((len(str(lab)) for lab in labels), default=1)))
     left, top = label_w + 24, 56
-    width, height = max(left + cell * k + 16, 16 + 7 * len(title)), top + cell * k + 16
+    width, height = max(left + cell * k + 16, 24 + 8 * len(title)), top + cell * k + 16
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
            f'role="img" aria-label="{escape(title)}" class="chart">',
            f'<text x="8" y="18" class="title">{escape(title)}</text>',
