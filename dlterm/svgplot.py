@@ -107,20 +107,26 @@ def heatmap(matrix: Sequence[Sequence[float]], labels: Sequence[str], title: str
     shaded against its own total, so a rare class's mistakes show as clearly as a common one's."""
     k = len(labels)
     cell = cell or max(18, min(48, 480 // max(1, k)))
-    label_w = max(48, min(160, 8 + 7 * max((len(str(lab)) for lab in labels), default=1)))
-    left, top = label_w + 24, 56
-    width, height = max(left + cell * k + 16, 24 + 8 * len(title)), top + cell * k + 16
+    names = [str(lab)[:16] for lab in labels]
+    longest = max((len(n) for n in names), default=1)
+    label_w = max(48, min(140, 8 + 7 * longest))
+    left, top = label_w + 24, 52 + int(5.5 * longest)  # room for the column names, written at a slant
+    width = max(left + cell * k + 16 + 4 * longest, 24 + 8 * len(title))
+    height = top + cell * k + 16
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
            f'role="img" aria-label="{escape(title)}" class="chart">',
            f'<text x="8" y="18" class="title">{escape(title)}</text>',
-           f'<text x="{left + cell * k / 2:.0f}" y="40" class="axis" text-anchor="middle">{escape(column_title)} →</text>',
+           f'<text x="{left + cell * k / 2:.0f}" y="38" class="axis" text-anchor="middle">{escape(column_title)} →</text>',
            f'<text x="8" y="{top - 4}" class="axis">{escape(row_title)} ↓</text>']
+    for j, name in enumerate(names):
+        x, y = left + cell * j + cell / 2, top - 6
+        out.append(f'<text x="{x:.1f}" y="{y}" class="tick" transform="rotate(-45 {x:.1f} {y})">{escape(name)}</text>')
     show_counts = cell >= 22
     for i, row in enumerate(matrix[:k]):
         values = _finite(row[:k])
         total = sum(values) or 1.0
         out.append(f'<text x="{left - 6}" y="{top + cell * i + cell / 2 + 4:.1f}" class="tick" text-anchor="end">'
-                   f'{escape(str(labels[i])[:24])}</text>')
+                   f'{escape(names[i])}</text>')
         for j, value in enumerate(row[:k]):
             v = float(value) if isinstance(value, (int, float)) and math.isfinite(value) else 0.0
             share = max(0.0, min(1.0, v / total))
@@ -134,9 +140,5 @@ def heatmap(matrix: Sequence[Sequence[float]], labels: Sequence[str], title: str
                 colour = "#fff" if lightness < 60 else "#222"
                 out.append(f'<text x="{x + cell / 2:.1f}" y="{y + cell / 2 + 4:.1f}" text-anchor="middle" '
                            f'class="count" fill="{colour}">{v:g}</text>')
-    if k <= 20:  # column names, rotated, above the grid's first row would crowd: use initials under the title
-        for j, lab in enumerate(labels):
-            out.append(f'<text x="{left + cell * j + cell / 2:.1f}" y="{top - 4}" class="tick" text-anchor="middle">'
-                       f'{escape(str(lab)[:max(1, cell // 7)])}</text>')
     out.append("</svg>")
     return "".join(out)
