@@ -142,3 +142,18 @@ def test_report_target_problems_are_named(tmp_path):
         write_report([run], tmp_path)
     with pytest.raises(DltermError, match="does not exist"):
         write_report([run], tmp_path / "missing" / "r.html")
+
+
+def test_a_forecasters_evaluation_keeps_its_test_forecast_in_original_units():
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from dlterm.tasks import get_task
+
+    # Last values 10 and 20; true next values 12 and 18 (scaled changes +1, -1 with scale 2).
+    bundle = SimpleNamespace(y_test=np.array([[1.0], [-1.0]]), extra={"last_test": np.array([10.0, 20.0])},
+                             preprocessing={"scale": [2.0], "target": "value"})
+    result = get_task("sequence-forecasting").evaluate(bundle, np.array([[1.0], [0.0]]), None)
+    assert result["forecast"] == {"actual": [12.0, 18.0], "predicted": [12.0, 20.0]}
+    json.dumps(result)  # plain floats: evaluation.json takes it as it is
