@@ -70,9 +70,15 @@ def _text(value: Any) -> str:
         return "yes" if value else "no"
     if isinstance(value, int):
         return f"{value:,}" if abs(value) >= 10_000 else str(value)
+    if isinstance(value, Rate):
+        return f"{value:.4f}"
     if isinstance(value, float):
         return format_metric("", value) if math.isfinite(value) else escape(str(value))
     return escape(str(value))
+
+
+class Rate(float):
+    """A share in [0, 1], shown with four decimals like every rate (0.5000, never 0.5)."""
 
 
 def _table(header: list[str], rows: list[list[Any]], numeric_from: int = 1) -> str:
@@ -80,7 +86,8 @@ def _table(header: list[str], rows: list[list[Any]], numeric_from: int = 1) -> s
     for row in rows[:MAX_TABLE_ROWS]:
         cells = []
         for i, value in enumerate(row):
-            is_num = isinstance(value, (int, float)) and not isinstance(value, bool) and i >= numeric_from
+            is_num = i >= numeric_from and (isinstance(value, (int, float)) and not isinstance(value, bool)
+                                            or isinstance(value, Rate))
             cells.append(f'<td class="num">{_text(value)}</td>' if is_num else f"<td>{_text(value)}</td>")
         out.append("<tr>" + "".join(cells) + "</tr>")
     out.append("</tbody></table>")
@@ -221,7 +228,9 @@ def evaluation_section(evaluation: dict[str, Any], task: str) -> str:
                    + heatmap(matrix, names, title="test split: rows true, columns predicted") + "</div>")
         if "per_class" not in evaluation:  # a newer evaluation brings its own (shown below)
             out.append("<h3>Per class</h3>" + _table(["class", "precision", "recall", "f1", "support"],
-                                                     [list(r.values()) for r in per_class(matrix, names)]))
+                                                     [[r["class"], *(None if r[k] is None else Rate(r[k])
+                                                                      for k in ("precision", "recall", "f1")), r["support"]]
+                                                      for r in per_class(matrix, names)]))
         pairs = confused_pairs(matrix, names)
         if pairs:
             out.append("<h3>Most confused</h3>" + _table(["true", "predicted", "count"], [list(p.values()) for p in pairs]))

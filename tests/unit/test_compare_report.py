@@ -125,6 +125,7 @@ def test_the_report_is_one_self_contained_escaped_page(tmp_path):
     assert not re.search(r'(src|href)="(https?:)?//', html)  # nothing fetched at view time
     assert html.count("&lt;script&gt;alert(1)&lt;/script&gt;") >= 4  # class name, example, sample, error
     assert "Confusion matrix" in html and "Per class" in html and "Most confused" in html
+    assert '<td class="num">0.8000</td>' in html  # recall of "disc", 8 of 10, as a rate
     assert "Logistic regression" in html or "logistic regression" in html  # a section this module does not know
     assert "Forecast against actual" in html and "passengers" in html
     assert "Decoded test examples" in html and "Generated sample" in html
