@@ -21,9 +21,10 @@ TASK_SECTIONS = {"cnn": "Confusion matrix", "bilstm": "Per class", "lstm": "Fore
 
 @pytest.fixture
 def every_kind(run_copy):
-    """One models folder holding a run of every task kind."""
-    ids = {kind: run_copy(kind)[1] for kind in KINDS}
-    return run_copy(KINDS[0])[0], ids
+    """One models folder holding a run of every task kind (run_copy copies into one folder)."""
+    copies = {kind: run_copy(kind) for kind in KINDS}
+    assert len({models for models, _ in copies.values()}) == 1
+    return copies[KINDS[0]][0], {kind: run_id for kind, (_, run_id) in copies.items()}
 
 
 @pytest.mark.slow
