@@ -158,3 +158,20 @@ def test_a_forecasters_evaluation_keeps_its_test_forecast_in_original_units():
     result = get_task("sequence-forecasting").evaluate(bundle, np.array([[1.0], [0.0]]), None)
     assert result["forecast"] == {"actual": [12.0, 18.0], "predicted": [12.0, 20.0]}
     json.dumps(result)  # plain floats: evaluation.json takes it as it is
+
+
+def test_bench_keeps_its_rows_in_the_run_unless_the_run_is_busy(tmp_path):
+    from dlterm.benchmark import _save
+
+    make_run(tmp_path, "cnn-1", exports=[EXPORT])
+    run = RunStore(tmp_path).get("cnn-1")
+    _save(run, BENCH["rows"], 5)
+    assert json.loads((tmp_path / "cnn-1" / "bench.json").read_text())["rows"] == BENCH["rows"]
+    assert compare_runs([run])["runs"][0]["exports"][0]["latency_ms"] == 0.12
+    holder = RunStore(tmp_path).get("cnn-1")
+    holder.hold("exporting")
+    try:
+        _save(run, [], 5)  # busy: the measurement printed is the result, the file keeps the last one
+    finally:
+        holder.release()
+    assert json.loads((tmp_path / "cnn-1" / "bench.json").read_text())["rows"] == BENCH["rows"]
