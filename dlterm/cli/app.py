@@ -300,7 +300,7 @@ def show(run: RunRef, as_json: JsonFlag = False, models_dir: ModelsDir = None) -
 
 @app.command("compare")
 def compare(
-    runs: Annotated[list[str], typer.Argument(help="two or more runs: ids, unique prefixes, or 'latest'")],
+    runs: Annotated[list[str], typer.Argument(help="the runs to compare: ids, unique prefixes, or 'latest'")],
     as_json: JsonFlag = False,
     markdown: Annotated[bool, typer.Option("--markdown", help="a Markdown table (for issues, wikis, reports)")] = False,
     models_dir: ModelsDir = None,

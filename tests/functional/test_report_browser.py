@@ -8,16 +8,13 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "unit"))
-from run_folders import make_run  # noqa: E402
-
-from dlterm.report import write_report  # noqa: E402
-from dlterm.runstore import RunStore  # noqa: E402
+from dlterm.report import write_report
+from dlterm.runstore import RunStore
+from tests.unit.run_folders import make_run
 
 BROWSER = next((shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome") if shutil.which(n)), None)
 

@@ -6,7 +6,6 @@ import json
 import re
 
 import pytest
-from run_folders import make_run
 
 from dlterm.compare import compare_runs, differing, settings_of
 from dlterm.errors import DltermError
@@ -14,6 +13,7 @@ from dlterm.report import build_report, confused_pairs, per_class, write_report
 from dlterm.runstore import RunStore
 from dlterm.svgplot import heatmap, line_chart, nice_ticks
 from dlterm.views import comparison_rows, markdown_table
+from tests.unit.run_folders import make_run
 
 HOSTILE = '<script>alert(1)</script>'
 

@@ -6,11 +6,11 @@ import csv
 import io
 
 import pytest
-from run_folders import make_run
 
 from dlterm.errors import DltermError
 from dlterm.runlist import filter_runs, runs_csv, sort_runs
 from dlterm.runstore import RunStore
+from tests.unit.run_folders import make_run
 
 
 @pytest.fixture
