@@ -14,8 +14,10 @@ import time
 from typing import Any, Callable
 
 from dlterm import datasets
+from dlterm.errors import DltermError
 from dlterm.export import QUANTIZATIONS, export_run, exports_of, metric_sample, rows
-from dlterm.runstore import Run
+from dlterm.fileio import write_json
+from dlterm.runstore import BENCH_JSON, Run
 from dlterm.tasks import get_task
 from dlterm_edge.bench import latency
 
@@ -64,4 +66,15 @@ def bench_run(run: Run, repeats: int = 100, progress: Callable[[str], None] | No
                              "metric_value": record["export_metric"], "max_abs_error": record["max_abs_error"]})
         except Exception as e:  # noqa: BLE001 - one broken variant must not hide the others
             rows_out.append({"variant": label, "status": f"error: {type(e).__name__}: {e}"})
+    _save(run, rows_out, repeats)
     return rows_out
+
+
+def _save(run: Run, rows_out: list[dict[str, Any]], repeats: int) -> None:
+    """Keep the measurement in the run (bench.json) for `dlterm compare` and reports; a run
+    that is busy or read-only keeps its previous one: the table printed is the result."""
+    try:
+        with run.writing("benchmarking"):
+            write_json(run.file(BENCH_JSON), {"measured": time.time(), "repeats": repeats, "rows": rows_out})
+    except (DltermError, OSError):
+        pass

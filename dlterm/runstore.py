@@ -67,6 +67,7 @@ SUMMARY_TXT = "summary.txt"
 PREPROCESSING_JSON = "preprocessing.json"
 EVALUATION_JSON = "evaluation.json"
 EXPORTS_JSON = "exports.json"
+BENCH_JSON = "bench.json"  # the last `dlterm bench` (latencies for compare and report)
 EXPORTS_DIR = "exports"
 TENSORBOARD_DIR = "tensorboard"
 WRITTEN_DIRS = (EXPORTS_DIR, TENSORBOARD_DIR)

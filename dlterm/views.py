@@ -8,6 +8,7 @@ number is formatted in one place.
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 from typing import Any
@@ -111,3 +112,74 @@ def prediction_line(result: dict[str, Any]) -> str:
     same line in plain text)."""
     escaped = {k: escape(v) if isinstance(v, str) else v for k, v in result.items()}
     return describe(escaped, strong=lambda text: f"[b]{text}[/]", arrow="→")
+
+
+# -- comparing runs (plain text cells: the CLI escapes them for rich, Markdown for pipes) --
+
+def _plain(value: Any, name: str = "") -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float):
+        return format_metric(name, value) if name else f"{value:g}"
+    return str(value).lower() if isinstance(value, bool) else str(value) if not isinstance(value, (dict, list)) else json.dumps(value, default=str)
+
+
+def duration_text(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, secs = divmod(int(round(seconds)), 60)
+    return f"{minutes} min {secs:02d} s" if minutes < 60 else f"{minutes // 60} h {minutes % 60:02d} min"
+
+
+def comparison_rows(comparison: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
+    """A comparison (:func:`dlterm.compare.compare_runs`) as a table with one column per
+    run: the differing settings, then epochs, time, size, best, final and test metrics,
+    exports. Plain text, unescaped."""
+    runs = comparison["runs"]
+    header = [""] + [r["id"] for r in runs]
+    rows = [[key] + [_plain(v) for v in values] for key, values in comparison["settings"].items()]
+    rows.append(["status"] + [r["status"] for r in runs])
+    rows.append(["epochs"] + [_plain(r["epochs"]) for r in runs])
+    rows.append(["training time"] + [duration_text(r["wall_seconds"]) for r in runs])
+    rows.append(["parameters"] + [f"{r['params']:,}" if r["params"] is not None else "-" for r in runs])
+    rows.append(["best (epoch)"] + [f"{b['monitor']} {format_metric(b['monitor'], b['value'])}"
+                                    + (f" ({b['epoch']})" if b.get("epoch") else "") if (b := r["best"]) else "-"
+                                    for r in runs])
+    for label, field in (("final", "final"), ("test", "test")):
+        names: list[str] = []
+        for r in runs:
+            names += [k for k in r[field] if k not in names]
+        rows += [[f"{label} {name}"] + [_plain(r[field].get(name), name) for r in runs] for name in names]
+    if any(r.get("keras_latency_ms") is not None for r in runs):
+        rows.append(["keras latency"] + [f"{v:.3f} ms" if (v := r.get("keras_latency_ms")) is not None else "-" for r in runs])
+    variants: list[tuple[str, str]] = []
+    for r in runs:
+        variants += [(e["format"], e["quantize"]) for e in r["exports"] if (e["format"], e["quantize"]) not in variants]
+    for fmt, quant in variants:
+        cells = []
+        for r in runs:
+            match = [e for e in r["exports"] if (e["format"], e["quantize"]) == (fmt, quant)]
+            if not match:
+                cells.append("-")
+                continue
+            e = match[0]
+            cell = f"{e['size_bytes'] / 1e6:.2f} MB" if e["size_bytes"] is not None else "? MB"
+            if e["latency_ms"] is not None:
+                cell += f", {e['latency_ms']:.3f} ms"
+            cells.append(cell + ("" if e["verified"] else " (not verified)"))
+        rows.append([f"export {fmt}" + ("" if quant == "none" else f" {quant}")] + cells)
+    return header, rows
+
+
+def markdown_table(header: list[str], rows: list[list[str]]) -> str:
+    """A GitHub-flavoured Markdown table; pipes and line breaks in cells are escaped."""
+    def cell(text: str) -> str:
+        return text.replace("\\", "\\\\").replace("|", "\\|").replace("\r", " ").replace("\n", " ")
+
+    lines = ["| " + " | ".join(cell(h) for h in header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(cell(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines) + "\n"

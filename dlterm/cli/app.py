@@ -213,17 +213,31 @@ def train(
 # -- runs ------------------------------------------------------------------------------
 
 @app.command("runs")
-def runs_list(as_json: JsonFlag = False, models_dir: ModelsDir = None) -> None:
-    """List runs, newest first."""
+def runs_list(
+    as_json: JsonFlag = False,
+    plugin: Annotated[Optional[list[str]], typer.Option("--plugin", help="only runs of this plugin (repeatable)")] = None,
+    status: Annotated[Optional[list[str]], typer.Option("--status", help="only runs with this status: completed, running, interrupted, failed, damaged (repeatable)")] = None,
+    dataset: Annotated[Optional[list[str]], typer.Option("--dataset", help="only runs on this dataset (repeatable)")] = None,
+    sort: Annotated[str, typer.Option("--sort", help="created, best, plugin, dataset, status, epochs or params")] = "created",
+    as_csv: Annotated[bool, typer.Option("--csv", help="CSV for spreadsheets")] = False,
+    models_dir: ModelsDir = None,
+) -> None:
+    """List runs, newest first (or filtered and sorted)."""
+    from dlterm.runlist import filter_runs, runs_csv, sort_runs
     from dlterm.runstore import RunStore
 
     store = RunStore(models_dir)
-    runs = store.runs()
+    all_runs = store.runs()
+    runs = sort_runs(filter_runs(all_runs, plugin, status, dataset), sort)
     if as_json:
         _print_json([r.to_dict() for r in runs])
         return
+    if as_csv:
+        sys.stdout.write(runs_csv(runs))
+        return
     if not runs:
-        console.print(f"no runs in {store.root} yet — train one with `dlterm train cnn`")
+        console.print(f"no runs in {store.root} yet — train one with `dlterm train cnn`" if not all_runs
+                      else f"no run matches (of {len(all_runs)} in {store.root})")
         return
     from rich.markup import escape
 
@@ -282,6 +296,53 @@ def show(run: RunRef, as_json: JsonFlag = False, models_dir: ModelsDir = None) -
     summary = r.summary_text()
     if summary:
         console.print("[bold]model:[/]\n" + escape(summary))
+
+
+@app.command("compare")
+def compare(
+    runs: Annotated[list[str], typer.Argument(help="the runs to compare: ids, unique prefixes, or 'latest'")],
+    as_json: JsonFlag = False,
+    markdown: Annotated[bool, typer.Option("--markdown", help="a Markdown table (for issues, wikis, reports)")] = False,
+    models_dir: ModelsDir = None,
+) -> None:
+    """Compare runs side by side: the settings that differ, epochs, time, size, best, final and test metrics, exports."""
+    from rich.markup import escape
+
+    from dlterm.compare import compare_runs
+    from dlterm.runstore import RunStore
+    from dlterm.views import comparison_rows, markdown_table
+
+    store = RunStore(models_dir)
+    result = compare_runs([store.get(ref) for ref in runs])
+    if as_json:
+        _print_json(result)
+        return
+    header, rows = comparison_rows(result)
+    if markdown:
+        sys.stdout.write(markdown_table(header, rows))
+        return
+    table = Table(*[escape(h) for h in header], box=None)
+    for row in rows:
+        table.add_row(*[escape(c) for c in row])
+    console.print(table)
+
+
+@app.command("report")
+def report(
+    runs: Annotated[list[str], typer.Argument(help="one or more runs: ids, unique prefixes, or 'latest'")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="the HTML file to write")] = Path("report.html"),
+    title: Annotated[Optional[str], typer.Option(help="the report's title")] = None,
+    models_dir: ModelsDir = None,
+) -> None:
+    """Write one self-contained HTML report (curves, evaluation, confusion matrix, forecasts, samples, exports)."""
+    from rich.markup import escape
+
+    from dlterm.report import write_report
+    from dlterm.runstore import RunStore
+
+    store = RunStore(models_dir)
+    path = write_report([store.get(ref) for ref in runs], output, title)
+    console.print(f"wrote {escape(str(path))}")
 
 
 def _print_examples(ev: dict[str, Any]) -> None:

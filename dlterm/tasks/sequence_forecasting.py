@@ -38,10 +38,23 @@ def forecast_metrics(y_true: np.ndarray, y_pred: np.ndarray, last: np.ndarray, p
             "units": prep.get("target")}
 
 
+def forecast_series(y_true: np.ndarray, y_pred: np.ndarray, last: np.ndarray, prep: dict[str, Any],
+                    limit: int = 1000) -> dict[str, list[float]]:
+    """The test split's actual and forecast values in original units (the last ``limit``
+    steps), kept in evaluation.json for the report's forecast-against-actual plot."""
+    from dlterm_edge.preprocess import to_units
+
+    truth, pred = to_units(y_true, last, prep), to_units(y_pred, last, prep)
+    return {"actual": [float(v) for v in truth.reshape(-1)[-limit:]],
+            "predicted": [float(v) for v in pred.reshape(-1)[-limit:]]}
+
+
 @dataclass(frozen=True)
 class ForecastingTask(Task):
     def evaluate(self, bundle: Any, outputs: np.ndarray, predictor: Any) -> dict[str, Any]:
-        return forecast_metrics(bundle.y_test, outputs, bundle.extra["last_test"], bundle.preprocessing)
+        result = forecast_metrics(bundle.y_test, outputs, bundle.extra["last_test"], bundle.preprocessing)
+        result["forecast"] = forecast_series(bundle.y_test, outputs, bundle.extra["last_test"], bundle.preprocessing)
+        return result
 
     def headline_metric(self, bundle: Any, outputs: np.ndarray, y: np.ndarray) -> float:
         import numpy as np

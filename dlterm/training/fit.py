@@ -21,6 +21,7 @@ from dlterm.fileio import write_json, write_text
 from dlterm.runstore import PREPROCESSING_JSON, SUMMARY_TXT, TENSORBOARD_DIR, Run
 from dlterm.training.build import compile_model
 from dlterm.training.distribute import lost_worker_report
+from dlterm.training.hparams import write_hparams
 from dlterm.training.plan import Prepared, plan_phases
 
 
@@ -165,6 +166,8 @@ def _callbacks(job: FitJob, recorder: Any) -> tuple[list[Any], Any, Any]:
         callbacks.append(budget)
     if options["tensorboard"]:
         callbacks.append(keras.callbacks.TensorBoard(log_dir=str(run.folder(TENSORBOARD_DIR)), write_graph=False, profile_batch=0))
+        if not job.resumed:  # the run's settings for TensorBoard's HParams tab, once
+            write_hparams(run.folder(TENSORBOARD_DIR), run.id, prep.config, prep.plugin.name, prep.dataset)
     callbacks.append(recorder)
     return callbacks, early, budget
 

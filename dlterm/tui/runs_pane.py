@@ -44,7 +44,7 @@ class RunsPane(Horizontal):
         self.store = RunStore(models_dir)
         self.runs: list[Run] = []
         self.current: Run | None = None
-        self.compare_with: Run | None = None
+        self.compared: list[Run] = []  # runs drawn with the open one (Compare toggles)
 
     def compose(self) -> ComposeResult:
         yield DataTable(id="runs-table", cursor_type="row", zebra_stripes=True)
@@ -53,7 +53,7 @@ class RunsPane(Horizontal):
             yield CurveChart("loss", id="run-chart")
             with Horizontal(classes="buttons"):
                 yield Button("Resume", id="resume-button")
-                yield Button("Compare", id="compare-button", tooltip="mark this run; the next one you open is drawn with it")
+                yield Button("Compare", id="compare-button", tooltip="add this run to (or take it out of) the runs drawn with every run you open")
                 yield Button("Delete", id="delete-button", variant="error")
                 yield Button("Refresh", id="refresh-button")
             yield Label("export (verified against Keras)", classes="section")
@@ -107,15 +107,30 @@ class RunsPane(Horizontal):
         if evaluation:
             lines.append("[b]test[/]: " + evaluation_line(evaluation))
         lines += [f"[b]export[/] {export_line(e)}" for e in exports_of(run)]
-        if self.compare_with is not None and self.compare_with.id != run.id:
-            lines.append(f"[b]comparing with[/] {self.compare_with.id}")
+        others = self.compared_with(run)
+        if others:
+            lines.append("[b]comparing with[/] " + ", ".join(escape(o.id) for o in others))
         self.query_one("#run-detail", Static).update("\n".join(lines))
         chart = self.query_one("#run-chart", CurveChart)
         chart.show_history(run.history())
-        if self.compare_with is not None and self.compare_with.id != run.id:
-            chart.show_history(self.compare_with.history(), prefix=f"{self.compare_with.id[-6:]}:", style_offset=2, clear=False)
+        labels = short_labels([run.id] + [o.id for o in others])
+        for n, other in enumerate(others, start=1):
+            chart.show_history(other.history(), prefix=f"{labels[n]}:", style_offset=2 * n, clear=False)
         self.query_one("#resume-button", Button).disabled = run.status != "interrupted"
         self.query_one("#delete-button", Button).disabled = run.status == "running"
+
+    def compared_with(self, run: Run) -> list[Run]:
+        """The marked runs drawn with ``run`` (never itself)."""
+        return [r for r in self.compared if r.id != run.id]
+
+    def toggle_compared(self, run: Run) -> None:
+        """Mark a run for comparison, or unmark it; any number of runs can be marked."""
+        if any(r.id == run.id for r in self.compared):
+            self.compared = [r for r in self.compared if r.id != run.id]
+            self.app.notify(f"{run.id} no longer compared ({len(self.compared)} marked)")
+        else:
+            self.compared.append(run)
+            self.app.notify(f"marked {run.id} ({len(self.compared)} marked): every run you open is drawn with them")
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
@@ -127,8 +142,8 @@ class RunsPane(Horizontal):
         if event.button.id == "resume-button":
             self.post_message(ResumeRequested(run.id))
         elif event.button.id == "compare-button":
-            self.compare_with = run
-            self.app.notify(f"marked {run.id}: open another run to compare")
+            self.toggle_compared(run)
+            self.show_run(run)
         elif event.button.id == "delete-button":
             self.app.push_screen(ConfirmScreen(f"Delete run {run.id} and all its files?"), lambda yes: yes and self.delete(run))
         elif event.button.id == "export-button":
@@ -160,8 +175,7 @@ class RunsPane(Horizontal):
         except DltermError as e:
             self.app.notify(f"not deleted: {e.message}", severity="error")
             return
-        if self.compare_with is run:
-            self.compare_with = None
+        self.compared = [r for r in self.compared if r.id != run.id]
         self.current = None
         self.app.notify(f"deleted {run.id}")
         self.reload()
@@ -186,6 +200,16 @@ class RunsPane(Horizontal):
                 self.show_run(self.current)
         else:
             out.update("\n".join(prediction_line(r) for r in result))
+
+
+def short_labels(ids: list[str], shortest: int = 6) -> list[str]:
+    """The shortest endings (at least ``shortest`` characters) that tell the ids apart:
+    legend labels that fit a narrow chart."""
+    for n in range(shortest, max(map(len, ids), default=0) + 1):
+        ends = [i[-n:] for i in ids]
+        if len(set(ends)) == len(ends):
+            return ends
+    return list(ids)
 
 
 def _text_input(run: Run) -> bool:
