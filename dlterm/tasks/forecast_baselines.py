@@ -72,13 +72,15 @@ def linear_ar(x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray) -> n
     (in the model's own scaled-change units)."""
     import numpy as np
     from sklearn.linear_model import Ridge
+    from threadpoolctl import threadpool_limits
 
     def flat(x: np.ndarray) -> np.ndarray:
         return np.asarray(x, dtype=np.float64).reshape(len(x), -1)
 
     # A whisker of ridge keeps long, collinear windows solvable; on short ones it is least squares.
-    model = Ridge(alpha=1e-3).fit(flat(x_train)[-MAX_FIT_ROWS:], np.asarray(y_train, dtype=np.float64)[-MAX_FIT_ROWS:])
-    return model.predict(flat(x_test)).reshape(len(x_test), -1)
+    with threadpool_limits(limits=1):  # small matrices: more BLAS threads only fight over the cores
+        model = Ridge(alpha=1e-3).fit(flat(x_train)[-MAX_FIT_ROWS:], np.asarray(y_train, dtype=np.float64)[-MAX_FIT_ROWS:])
+        return model.predict(flat(x_test)).reshape(len(x_test), -1)
 
 
 def forecast_baselines(bundle: Any, truth: np.ndarray) -> tuple[list[dict[str, Any]], list[str]]:
