@@ -122,3 +122,24 @@ def test_a_big_training_split_is_subsampled_and_says_so(monkeypatch):
     ids = np.array([[2], [3]] * 10)
     result = ca.linear_baseline(ids, np.array([0, 1] * 10), ids[:2], np.array([0, 1]), tokens=True)
     assert "trained on 8 of 20 training samples" in result["description"]
+
+
+@pytest.mark.parametrize("damage", [
+    {"baselines": [{"name": 1, "metrics": {}}]},
+    {"baselines": [{"name": "naive", "metrics": {"rmse": "low"}}]},
+    {"per_class": [{"label": "a", "precision": 1, "recall": 1, "f1": 1}]},  # no support
+    {"confused_pairs": [["a", "b", 3]]},
+    {"worst": [{"index": 0, "label": "a", "predicted": "b", "confidence": 0.9, "source": 7}]},
+    {"notes": "not a list"},
+    {"higher_is_better": "yes"},
+])
+def test_a_damaged_analysis_in_evaluation_json_is_not_trusted(damage):
+    from dlterm.evaluate import evaluation_of
+
+    sound = {"metrics": {"rmse": 1.0}, "headline": "rmse", "higher_is_better": False, "notes": ["n"],
+             "baselines": [{"name": "naive", "description": "next = last", "metrics": {"rmse": 2.0}}],
+             "per_class": [{"label": "a", "precision": 1.0, "recall": 0.5, "f1": 0.6, "support": 2}],
+             "confused_pairs": [{"true": "a", "predicted": "b", "count": 1}],
+             "worst": [{"index": 0, "label": "a", "predicted": "b", "confidence": 0.9, "source": None}]}
+    assert evaluation_of(SimpleNamespace(record=lambda name: sound)) == sound
+    assert evaluation_of(SimpleNamespace(record=lambda name: {**sound, **damage})) is None
