@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 CONFUSED_PAIRS = 5
 MAX_SOURCE_CHARS = 300  # a worst example's text is cut here (reviews can be long)
 MAX_LINEAR_TRAIN = 5000  # the linear baseline's training rows: a seeded subsample of bigger splits
+MAX_LINEAR_VALUES = 20_000_000  # ...and at most this many pixel values (80 MB): fewer rows for big images
 MAX_ITERATIONS = 200
 
 
@@ -92,7 +93,8 @@ def linear_baseline(x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray
                     tokens: bool, vocabulary_size: int = 0) -> dict[str, Any] | None:
     """A logistic regression on the model's own inputs: pixels (scaled as the model sees
     them) or, for ``tokens``, TF-IDF of the token ids. Trained on at most
-    :data:`MAX_LINEAR_TRAIN` training rows (a seeded subsample, said in the description).
+    :data:`MAX_LINEAR_TRAIN` training rows and :data:`MAX_LINEAR_VALUES` pixel values (a
+    seeded subsample, said in the description).
     None when the training rows hold a single class."""
     import warnings
 
@@ -102,8 +104,10 @@ def linear_baseline(x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray
     from threadpoolctl import threadpool_limits
 
     rows = np.arange(len(y_train))
-    if len(rows) > MAX_LINEAR_TRAIN:
-        rows = np.sort(np.random.default_rng(0).choice(rows, MAX_LINEAR_TRAIN, replace=False))
+    features = 1 if tokens else int(np.prod(np.shape(x_train)[1:]))
+    limit = min(MAX_LINEAR_TRAIN, max(100, MAX_LINEAR_VALUES // max(1, features)))
+    if len(rows) > limit:
+        rows = np.sort(np.random.default_rng(0).choice(rows, limit, replace=False))
     y = np.asarray(y_train)[rows]
     if len(np.unique(y)) < 2:
         return None

@@ -122,6 +122,13 @@ def test_a_big_training_split_is_subsampled_and_says_so(monkeypatch):
     ids = np.array([[2], [3]] * 10)
     result = ca.linear_baseline(ids, np.array([0, 1] * 10), ids[:2], np.array([0, 1]), tokens=True)
     assert "trained on 8 of 20 training samples" in result["description"]
+    monkeypatch.setattr(ca, "MAX_LINEAR_TRAIN", 5000)
+    monkeypatch.setattr(ca, "MAX_LINEAR_VALUES", 100 * 4)  # 2x2 images: 100 rows at most
+    pixels = np.zeros((300, 2, 2, 1))
+    pixels[1::2, 0, 0, 0] = 1.0
+    labels = np.array([0, 1] * 150)
+    result = ca.linear_baseline(pixels, labels, pixels[:2], labels[:2], tokens=False)
+    assert "trained on 100 of 300" in result["description"]
 
 
 @pytest.mark.parametrize("damage", [
