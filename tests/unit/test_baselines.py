@@ -150,3 +150,11 @@ def test_a_damaged_analysis_in_evaluation_json_is_not_trusted(damage):
              "worst": [{"index": 0, "label": "a", "predicted": "b", "confidence": 0.9, "source": None}]}
     assert evaluation_of(SimpleNamespace(record=lambda name: sound)) == sound
     assert evaluation_of(SimpleNamespace(record=lambda name: {**sound, **damage})) is None
+
+
+def test_a_negative_worst_count_is_refused_before_anything_is_loaded():
+    from dlterm.errors import DltermError
+    from dlterm.evaluate import evaluate_run
+
+    with pytest.raises(DltermError, match="--worst -1 is out of range"):
+        evaluate_run(None, "best", worst=-1)
