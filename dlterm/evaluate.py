@@ -7,6 +7,7 @@ files; what is measured (metrics, baselines, examples) is the task's business (s
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 from dlterm import datasets
@@ -54,7 +55,10 @@ def _evaluate_held(run: Run, checkpoint: str, bundle: Any, plugin: Any, worst: i
         cfg = run.meta["config"]
         bundle = datasets.load(run.meta["dataset"], cfg["data"], run.seed)
     outputs = predictor.outputs(bundle.x_test)
-    result = get_task(run.meta["task"]).evaluate(bundle, outputs, predictor, worst=worst)
+    task = get_task(run.meta["task"])
+    # A task from another distribution, written before ``worst`` existed, is still called.
+    accepts_worst = "worst" in inspect.signature(task.evaluate).parameters
+    result = task.evaluate(bundle, outputs, predictor, **({"worst": worst} if accepts_worst else {}))
     result = {"run_id": run.id, "checkpoint": checkpoint, "samples": int(len(bundle.y_test)), **result}
     write_json(run.file(EVALUATION_JSON), result)
     return result
