@@ -89,6 +89,72 @@ def evaluation_line(evaluation: dict[str, Any]) -> str:
     return ", ".join(f"{escape(k)} {format_metric(k, v)}" for k, v in (evaluation.get("metrics") or {}).items())
 
 
+def method_name(name: str) -> str:
+    """A baseline's stable id as people read it: ``seasonal_naive`` -> ``seasonal naive``."""
+    return escape(name.replace("_", " "))
+
+
+def baseline_table(evaluation: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
+    """The model and its baselines as (column names, rows): the metrics the baselines
+    report, the task's headline first, then what each method is. Empty without baselines."""
+    baselines = evaluation.get("baselines") or []
+    if not baselines:
+        return [], []
+    headline = evaluation.get("headline")
+    keys = list(dict.fromkeys(k for b in baselines for k in b.get("metrics", {})))
+    keys.sort(key=lambda k: k != headline)
+    model = evaluation.get("metrics") or {}
+    rows = [["[b]model[/]", *[f"[b]{format_metric(k, model[k])}[/]" if k in model else "-" for k in keys], "the trained network"]]
+    for b in baselines:
+        metrics = b.get("metrics", {})
+        rows.append([method_name(str(b.get("name"))), *[format_metric(k, metrics[k]) if k in metrics else "-" for k in keys],
+                     escape(str(b.get("description", "")))])
+    return ["method", *[escape(k) for k in keys], "what"], rows
+
+
+def baseline_verdict(evaluation: dict[str, Any]) -> str | None:
+    """One line on whether a simple method beats the model on the headline metric
+    ("seasonal naive beats the model: rmse 18.84 against 27.24"); None when it cannot be told."""
+    headline, model = evaluation.get("headline"), (evaluation.get("metrics") or {}).get(evaluation.get("headline"))
+    scored = [(b["metrics"][headline], str(b.get("name"))) for b in evaluation.get("baselines") or []
+              if isinstance(b.get("metrics", {}).get(headline), (int, float))]
+    if not isinstance(model, (int, float)) or not scored:
+        return None
+    higher = evaluation.get("higher_is_better", True)
+    value, name = max(scored) if higher else min(scored)
+    if (value > model) if higher else (value < model):
+        return (f"[yellow]{method_name(name)} beats the model[/]: {escape(headline)} {format_metric(headline, value)} "
+                f"against {format_metric(headline, model)}")
+    return (f"the model beats every baseline: {escape(headline)} {format_metric(headline, model)} against "
+            f"{format_metric(headline, value)} ({method_name(name)}, the best of them)")
+
+
+def per_class_rows(evaluation: dict[str, Any]) -> list[list[str]]:
+    """Per-class ``label, precision, recall, F1, support`` cells, in class order."""
+    return [[escape(str(c["label"])), f"{c['precision']:.3f}", f"{c['recall']:.3f}", f"{c['f1']:.3f}", str(c["support"])]
+            for c in evaluation.get("per_class") or []]
+
+
+def confused_line(evaluation: dict[str, Any]) -> str | None:
+    """``most confused (true → predicted): 4 → 9 ×12, 7 → 1 ×5``, or None when nothing is."""
+    pairs = evaluation.get("confused_pairs") or []
+    if not pairs:
+        return None
+    return "most confused (true → predicted): " + ", ".join(
+        f"{escape(str(p['true']))} → {escape(str(p['predicted']))} ×{p['count']}" for p in pairs)
+
+
+def worst_rows(evaluation: dict[str, Any], limit: int, width: int = 60) -> list[list[str]]:
+    """The most confidently wrong test examples: ``#index, file or text, true, predicted,
+    confidence`` (a long text is cut to ``width`` characters)."""
+    rows = []
+    for w in (evaluation.get("worst") or [])[:limit]:
+        source = w.get("source")
+        text = "-" if source is None else (source if len(source) <= width else source[: width - 1] + "…")
+        rows.append([str(w["index"]), escape(text), escape(str(w["label"])), escape(str(w["predicted"])), f"{w['confidence']:.1%}"])
+    return rows
+
+
 def export_row(record: dict[str, Any]) -> dict[str, str]:
     """One export as the cells of an export table."""
     metric = str(record.get("metric", ""))

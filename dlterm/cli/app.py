@@ -284,6 +284,7 @@ def show(run: RunRef, as_json: JsonFlag = False, models_dir: ModelsDir = None) -
             console.print(f"  {key:<14} {sparkline(values)}  {format_metric(key, values[0])} → {format_metric(key, values[-1])}")
     if evaluation:
         console.print("[bold]evaluation (test split):[/] " + evaluation_line(evaluation))
+        _print_baselines(evaluation)
         _print_examples(evaluation)
     elif r.status == "completed" or r.checkpoint("best").is_file():
         console.print(f"[dim]no test evaluation yet: run `dlterm evaluate {r.id}`[/]")
@@ -365,15 +366,16 @@ def _print_examples(ev: dict[str, Any]) -> None:
 def evaluate(
     run: RunRef,
     checkpoint: Annotated[str, typer.Option(help="best, last or final")] = "best",
+    worst: Annotated[Optional[int], typer.Option(help="list the N most confidently wrong test examples (classifiers)")] = None,
     as_json: JsonFlag = False,
     models_dir: ModelsDir = None,
 ) -> None:
-    """Evaluate a run's model on its test split (saved to evaluation.json)."""
-    from dlterm.evaluate import evaluate_run
+    """Evaluate a run's model on its test split against simple baselines (saved to evaluation.json)."""
+    from dlterm.evaluate import WORST, evaluate_run
     from dlterm.runstore import RunStore
 
     r = RunStore(models_dir).get(run)
-    result = evaluate_run(r, checkpoint)
+    result = evaluate_run(r, checkpoint, worst=WORST if worst is None else worst)
     if as_json:
         _print_json(result)
         return
@@ -382,13 +384,61 @@ def evaluate(
 
     for key, value in result["metrics"].items():
         console.print(f"  {key:<22} {format_metric(key, value)}")
+    _print_baselines(result)
     _print_examples(result)
-    if "confusion_matrix" in result:
-        names = result["class_names"]
+    _print_classes(result, worst or 0)
+
+
+def _print_baselines(ev: dict[str, Any]) -> None:
+    """The model next to its baselines, and whether a simple method wins."""
+    from rich.markup import escape
+
+    from dlterm.views import baseline_table, baseline_verdict
+
+    columns, rows = baseline_table(ev)
+    if rows:
+        table = Table(*columns, box=None, title="baselines (same test split)", title_justify="left")
+        for row in rows:
+            table.add_row(*row)
+        console.print(table)
+        verdict = baseline_verdict(ev)
+        if verdict:
+            console.print(verdict)
+    for note in ev.get("notes") or []:
+        console.print(f"[dim]{escape(note)}[/]")
+
+
+def _print_classes(ev: dict[str, Any], worst: int) -> None:
+    """A classifier's confusion matrix, per-class scores, confused pairs and worst examples."""
+    from dlterm.views import confused_line, per_class_rows, worst_rows
+
+    if "confusion_matrix" in ev:
+        names = ev["class_names"]
         table = Table("true \\ predicted", *[n[:8] for n in names], box=None, title="confusion matrix", title_justify="left")
-        for name, row in zip(names, result["confusion_matrix"]):
+        for name, row in zip(names, ev["confusion_matrix"]):
             table.add_row(name, *[str(v) for v in row])
         console.print(table)
+    rows = per_class_rows(ev)
+    if rows:
+        table = Table("class", "precision", "recall", "f1", "support", box=None, title="per class", title_justify="left")
+        for row in rows:
+            table.add_row(*row)
+        console.print(table)
+    line = confused_line(ev)
+    if line:
+        console.print(line)
+    if worst and "worst" in ev:
+        rows = worst_rows(ev, worst)
+        if not rows:
+            console.print("no wrong predictions on the test split")
+            return
+        table = Table("#", "example", "true", "predicted", "confidence", box=None,
+                      title=f"most confidently wrong ({len(rows)})", title_justify="left")
+        for row in rows:
+            table.add_row(*row)
+        console.print(table)
+    elif worst:
+        console.print("[dim]--worst lists wrong classifications; this task has none to list[/]")
 
 
 @app.command("delete")

@@ -19,6 +19,7 @@ _SPLITS = (
 )
 _PATH = HyperParameter("path", "str", "", "file or folder to read")
 _WINDOW = Int("window", 12, min=1, max=10_000, help="past steps the model sees")
+_PERIOD = Int("period", 0, min=0, max=100_000, help="season length for the seasonal-naive baseline (0 = detect)")
 _IMAGE_SIZE = Int("image_size", 28, min=8, max=1024, help="images are resized to this square size")
 _LIMIT = Int("limit", 0, min=0, max=10_000_000, help="use at most this many training samples (0 = all)")
 _MAX_WORDS = Int("max_words", 10_000, min=10, max=1_000_000, help="vocabulary size: the most frequent training words")
@@ -35,7 +36,7 @@ DATASETS: dict[str, DatasetInfo] = {d.name: d for d in [
     DatasetInfo("seasonal", "Generated seasonal series", "sequence-forecasting",
                 "A monthly-like series with trend, a 12-step cycle and noise. Offline default for forecasting.",
                 "generated", "dlterm.datasets.synthetic:load_seasonal",
-                (Int("length", 600, min=50, max=10_000_000, help="number of time steps"), _WINDOW) + _SPLITS),
+                (Int("length", 600, min=50, max=10_000_000, help="number of time steps"), _WINDOW, _PERIOD) + _SPLITS),
     DatasetInfo("mnist", "MNIST digits", "image-classification",
                 "70k 28x28 handwritten digits, via the Keras loader (cached in ~/.keras/datasets or $KERAS_HOME; downloads when online).",
                 "keras", "dlterm.datasets.images:load_mnist", (_LIMIT, _SPLITS[0])),
@@ -53,7 +54,7 @@ DATASETS: dict[str, DatasetInfo] = {d.name: d for d in [
     DatasetInfo("csv", "CSV time series", "sequence-forecasting",
                 "Your CSV with a header row: forecast the next value of a column from a window of past rows.",
                 "file", "dlterm.datasets.series:load_csv",
-                (_PATH, HyperParameter("column", "str", "", "column(s) to use, comma-separated; the first is forecast"), _WINDOW) + _SPLITS,
+                (_PATH, HyperParameter("column", "str", "", "column(s) to use, comma-separated; the first is forecast"), _WINDOW, _PERIOD) + _SPLITS,
                 needs_path=True),
     DatasetInfo("phrases", "Generated review phrases", "text-classification",
                 "Short movie-review phrases, positive or negative, with negation ('not good') and contrast "

@@ -46,7 +46,9 @@ def _detect_channels(files: list[Path]) -> int:
     return 1
 
 
-def _load_split(classes: dict[str, list[Path]], class_names: list[str], size: int, channels: int, skipped: list[str]):
+def _load_split(classes: dict[str, list[Path]], class_names: list[str], size: int, channels: int, skipped: list[str],
+                files: list[Path] | None = None):
+    """Pixels and labels of the readable images; ``files`` (if given) gets their paths, row by row."""
     xs, ys = [], []
     for label, name in enumerate(class_names):
         for f in classes.get(name, []):
@@ -54,6 +56,8 @@ def _load_split(classes: dict[str, list[Path]], class_names: list[str], size: in
                 check_image(f)
                 xs.append(load_image(f, size, size, channels))
                 ys.append(label)
+                if files is not None:
+                    files.append(f)
             except ImageRefused as e:  # too many pixels, too large, a FIFO...: skipped, with why
                 skipped.append(f"{f.name} ({str(e).removeprefix(f'image {f} ')})")
             except (OSError, ValueError, SyntaxError) as e:
@@ -83,28 +87,34 @@ def load_image_folder(settings: dict[str, Any], seed: int) -> DataBundle:
     check_arrays(root.name, len(all_files), size * size * channels, "lower data.image_size or use fewer images")
     skipped: list[str] = []
     rng = np.random.default_rng(seed)
+    row_files: list[Path] = []  # the images behind each row, for evaluation's worst examples
     if presplit:
         x_tr, y_tr = _load_split(per_split["train"], class_names, size, channels, skipped)
         held = per_split.get("val") or per_split.get("test")
-        x_held, y_held = _load_split(held, class_names, size, channels, skipped)
+        x_held, y_held = _load_split(held, class_names, size, channels, skipped, row_files)
         if "val" in per_split and "test" in per_split:
             x_va, y_va = x_held, y_held
-            x_te, y_te = _load_split(per_split["test"], class_names, size, channels, skipped)
+            row_files = []
+            x_te, y_te = _load_split(per_split["test"], class_names, size, channels, skipped, row_files)
+            test_files = row_files
         else:  # one held-out folder: half validation, half test
             order = rng.permutation(len(y_held))
             half = len(order) // 2
             x_va, y_va, x_te, y_te = x_held[order[:half]], y_held[order[:half]], x_held[order[half:]], y_held[order[half:]]
+            test_files = [row_files[i] for i in order[half:]]
         if min(len(y_tr), len(y_va), len(y_te)) == 0:
             raise DltermError(f"{root}: a split has no readable images", "each of train/ and val/ needs images of every class")
     else:
-        x, y = _load_split(per_split["all"], class_names, size, channels, skipped)
+        x, y = _load_split(per_split["all"], class_names, size, channels, skipped, row_files)
         if len(y) < 6:
             raise DltermError(f"{root} has only {len(y)} readable images", "add more images (a few per class at least)")
         tr, va, te = split_indices(len(y), settings["val_fraction"], settings["test_fraction"], rng)
         x_tr, y_tr, x_va, y_va, x_te, y_te = x[tr], y[tr], x[va], y[va], x[te], y[te]
+        test_files = [row_files[i] for i in te]
     bundle = DataBundle(root.name, classification_spec("image-classification", x_tr, class_names),
                         x_tr, y_tr, x_va, y_va, x_te, y_te,
                         image_preprocessing(size, size, channels, class_names))
+    bundle.extra["test_files"] = [str(f.relative_to(root)) if f.is_relative_to(root) else f.name for f in test_files]
     if skipped:
         shown = ", ".join(skipped[:5]) + (f" and {len(skipped) - 5} more" if len(skipped) > 5 else "")
         bundle.notes.append(f"skipped {len(skipped)} unreadable file(s): {shown}")

@@ -54,6 +54,10 @@ def windows_bundle(name: str, values: np.ndarray, columns: list[str], settings: 
     bundle = DataBundle(name, spec, x[tr], y[tr], x[va], y[va], x[te], y[te], prep)
     bundle.extra["last_test"] = last[te]
     bundle.extra["last_rows_test"] = raw[te][:, -1, :]  # every column's last value: raw windows can be rebuilt
+    # For the seasonal baseline: the whole target column, where test targets sit, the
+    # training length (a period is detected there only) and a declared period (0 = detect).
+    bundle.extra.update(target_series=values[:, 0], test_targets_at=target_index[te], train_rows=n_train,
+                        period=int(settings.get("period") or 0))
     return bundle
 
 

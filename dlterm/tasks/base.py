@@ -62,9 +62,19 @@ class Task:
         mode = "min" if requested.endswith(("loss", "mae")) else "max"
         return requested, mode
 
-    def evaluate(self, bundle: Any, outputs: np.ndarray, predictor: Any) -> dict[str, Any]:
-        """Test-split metrics (and baselines, examples) from the model's raw outputs."""
+    def evaluate(self, bundle: Any, outputs: np.ndarray, predictor: Any, worst: int = 0) -> dict[str, Any]:
+        """Test-split metrics (and baselines, examples) from the model's raw outputs.
+
+        The result's shared fields (read by every front end and report): ``metrics``
+        (name -> number), ``baselines`` (list of ``{"name", "description", "metrics"}``
+        on the same split, the model's headline among the metrics), ``headline`` and
+        ``higher_is_better`` (:meth:`headline_fields`), optionally ``notes``. Tasks
+        that can (classifiers) list the ``worst`` most confidently wrong examples."""
         raise NotImplementedError
+
+    def headline_fields(self) -> dict[str, Any]:
+        """What an evaluation needs to say whether a baseline beats the model."""
+        return {"headline": self.headline, "higher_is_better": self.higher_is_better}
 
     def headline_metric(self, bundle: Any, outputs: np.ndarray, y: np.ndarray) -> float:
         """The headline metric of ``outputs`` against targets ``y`` (rows of the test split)."""

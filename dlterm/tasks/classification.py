@@ -1,4 +1,5 @@
-"""What image and text classification share: accuracy, a confusion matrix, per-class recall.
+"""What image and text classification share: accuracy, a confusion matrix, per-class scores,
+the worst examples and the baselines (:mod:`dlterm.tasks.class_analysis`).
 
 Not a task module itself (no ``TASK``): ``image_classification`` and
 ``text_classification`` each make one from it.
@@ -16,15 +17,17 @@ if TYPE_CHECKING:
 
 
 def classification_metrics(y_true: np.ndarray, probs: np.ndarray, class_names: list[str]) -> dict[str, Any]:
-    import numpy as np
+    """Accuracy, macro F1, the confusion matrix, per-class scores and the most-confused pairs."""
+    from sklearn.metrics import confusion_matrix
+
+    from dlterm.tasks.class_analysis import confused_pairs, per_class, scores
 
     pred = probs.argmax(axis=-1)
-    k = len(class_names)
-    matrix = np.zeros((k, k), dtype=np.int64)
-    np.add.at(matrix, (y_true.astype(int), pred.astype(int)), 1)
-    recall = {name: float(matrix[i, i] / matrix[i].sum()) for i, name in enumerate(class_names) if matrix[i].sum()}
-    return {"metrics": {"accuracy": float((pred == y_true).mean())}, "confusion_matrix": matrix.tolist(),
-            "class_names": class_names, "recall": recall}
+    matrix = confusion_matrix(y_true, pred, labels=list(range(len(class_names)))).tolist()
+    classes = per_class(y_true, pred, class_names)
+    return {"metrics": scores(y_true, pred), "confusion_matrix": matrix, "class_names": class_names,
+            "recall": {c["label"]: c["recall"] for c in classes if c["support"]},  # kept for older readers: see per_class
+            "per_class": classes, "confused_pairs": confused_pairs(matrix, class_names)}
 
 
 @dataclass(frozen=True)
@@ -36,8 +39,21 @@ class ClassificationTask(Task):
     headline: str = "accuracy"
     higher_is_better: bool = True
 
-    def evaluate(self, bundle: Any, outputs: np.ndarray, predictor: Any) -> dict[str, Any]:
-        return classification_metrics(bundle.y_test, outputs, list(bundle.spec.class_names or []))
+    def evaluate(self, bundle: Any, outputs: np.ndarray, predictor: Any, worst: int = 10) -> dict[str, Any]:
+        from dlterm.tasks.class_analysis import linear_baseline, majority_baseline, worst_examples
+
+        names = list(bundle.spec.class_names or [])
+        result = classification_metrics(bundle.y_test, outputs, names)
+        # Image folders keep their test file names, text datasets their texts.
+        sources = bundle.extra.get("test_files") or bundle.extra.get("test_texts")
+        result["worst"] = worst_examples(bundle.y_test, outputs, names, worst, sources)
+        baselines = [majority_baseline(bundle.y_train, bundle.y_test)]
+        linear = linear_baseline(bundle.x_train, bundle.y_train, bundle.x_test, bundle.y_test, tokens=self.text_input,
+                                 vocabulary_size=len((bundle.preprocessing or {}).get("vocabulary") or []))
+        if linear is not None:
+            baselines.append(linear)
+        result["baselines"] = baselines
+        return {**result, **self.headline_fields()}
 
     def headline_metric(self, bundle: Any, outputs: np.ndarray, y: np.ndarray) -> float:
         return float((outputs.argmax(-1) == y).mean())

@@ -1,8 +1,9 @@
 """Sequence forecasting: a window of past values in, the next value out.
 
 Models learn the scaled change to the next step (see :mod:`dlterm.datasets.series`);
-errors are reported in the series' original units next to the naive forecast (next =
-last), which a useful model must beat.
+errors are reported in the series' original units next to the baselines a useful model
+must beat: naive, seasonal naive and a linear model on the same window
+(:mod:`dlterm.tasks.forecast_baselines`).
 """
 
 from __future__ import annotations
@@ -51,10 +52,17 @@ def forecast_series(y_true: np.ndarray, y_pred: np.ndarray, last: np.ndarray, pr
 
 @dataclass(frozen=True)
 class ForecastingTask(Task):
-    def evaluate(self, bundle: Any, outputs: np.ndarray, predictor: Any) -> dict[str, Any]:
+    def evaluate(self, bundle: Any, outputs: np.ndarray, predictor: Any, worst: int = 0) -> dict[str, Any]:
+        from dlterm.tasks.forecast_baselines import forecast_baselines
+        from dlterm_edge.preprocess import to_units
+
         result = forecast_metrics(bundle.y_test, outputs, bundle.extra["last_test"], bundle.preprocessing)
+        truth = to_units(bundle.y_test, bundle.extra["last_test"], bundle.preprocessing)
+        result["baselines"], notes = forecast_baselines(bundle, truth)
+        if notes:
+            result["notes"] = notes
         result["forecast"] = forecast_series(bundle.y_test, outputs, bundle.extra["last_test"], bundle.preprocessing)
-        return result
+        return {**result, **self.headline_fields()}
 
     def headline_metric(self, bundle: Any, outputs: np.ndarray, y: np.ndarray) -> float:
         import numpy as np

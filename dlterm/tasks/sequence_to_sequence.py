@@ -36,8 +36,11 @@ def seq2seq_metrics(y_test: np.ndarray, decoded: np.ndarray, y_train: np.ndarray
 
 @dataclass(frozen=True)
 class SequenceToSequenceTask(Task):
-    def evaluate(self, bundle: Any, outputs: np.ndarray, predictor: Any) -> dict[str, Any]:
-        return seq2seq_metrics(bundle.y_test, outputs, bundle.y_train, bundle.preprocessing, bundle.extra["test_pairs"])
+    def evaluate(self, bundle: Any, outputs: np.ndarray, predictor: Any, worst: int = 0) -> dict[str, Any]:
+        result = seq2seq_metrics(bundle.y_test, outputs, bundle.y_train, bundle.preprocessing, bundle.extra["test_pairs"])
+        result["baselines"] = [{"name": "positional_majority", "description": "each position's most common training character",
+                                "metrics": {"char_accuracy": result["metrics"]["baseline_char_accuracy"]}}]
+        return {**result, **self.headline_fields()}
 
     def headline_metric(self, bundle: Any, outputs: np.ndarray, y: np.ndarray) -> float:
         from dlterm.metrics import char_accuracy

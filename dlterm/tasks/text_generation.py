@@ -30,8 +30,10 @@ def generation_metrics(y_test: np.ndarray, probs: np.ndarray, prep: dict[str, An
 
 @dataclass(frozen=True)
 class TextGenerationTask(Task):
-    def evaluate(self, bundle: Any, outputs: np.ndarray, predictor: Any) -> dict[str, Any]:
-        result = generation_metrics(bundle.y_test, outputs, bundle.preprocessing)
+    def evaluate(self, bundle: Any, outputs: np.ndarray, predictor: Any, worst: int = 0) -> dict[str, Any]:
+        result = {**generation_metrics(bundle.y_test, outputs, bundle.preprocessing), **self.headline_fields()}
+        result["baselines"] = [{"name": "unigram", "description": "character frequencies alone",
+                                "metrics": {"bits_per_char": result["metrics"]["unigram_bits_per_char"]}}]
         seed = bundle.extra["seed_text"]
         result["sample"] = {"seed": seed, "temperature": 0.8,
                             "text": predictor.generate(seed, length=300, temperature=0.8, seed=0)["output"]}

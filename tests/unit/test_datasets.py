@@ -29,6 +29,9 @@ def test_series_windows_round_trip_to_original_units():
     assert np.allclose(truth, raw[-len(truth):])
     windows = np.stack([raw[i - 12:i, None] for i in range(200 - len(truth), 200)])
     assert np.allclose(relative_windows(windows, b.preprocessing), b.x_test, atol=1e-5)
+    # What the seasonal baseline reads: the series, where the test targets sit, the training length.
+    assert np.allclose(b.extra["target_series"][b.extra["test_targets_at"]], truth)
+    assert b.extra["train_rows"] == 140 and b.extra["period"] == 0  # 200 - 30 validation - 30 test; 0 = detect
 
 
 def test_real_airline_csv_auto_picks_the_numeric_column(shared_datasets):
@@ -66,6 +69,8 @@ def test_image_folder_mixes_modes_and_skips_corrupt_files(tmp_path):
     assert b.x_train.shape[1:] == (16, 16, 3) and sum(b.sizes().values()) == 16
     assert b.spec.class_names == ("ants", "bees")
     assert "skipped 1 unreadable file(s): broken.jpg" in b.notes[0]
+    # each test row's file (for evaluation's worst examples) is in the folder of its label
+    assert [f.split("/")[0] for f in b.extra["test_files"]] == [b.spec.class_names[y] for y in b.y_test]
 
 
 def test_image_folder_with_train_and_val(tmp_path):
@@ -76,6 +81,12 @@ def test_image_folder_with_train_and_val(tmp_path):
                 _image(tmp_path / split / cls / f"{i}.png", "L")
     b = datasets.load("images", {"path": str(tmp_path), "image_size": 8}, seed=0)
     assert b.sizes() == {"train": 8, "val": 4, "test": 4} and b.x_train.shape[-1] == 1
+    # val/ is halved into validation and test: each test row keeps the name of the file it came from
+    for i, name in enumerate(b.extra["test_files"]):
+        Image.new("L", (8, 8), 50 + 10 * i).save(tmp_path / name)
+    again = datasets.load("images", {"path": str(tmp_path), "image_size": 8}, seed=0)
+    assert again.extra["test_files"] == b.extra["test_files"] and all(f.startswith("val/") for f in b.extra["test_files"])
+    assert [round(float(x.mean()) * 255) for x in again.x_test] == [50 + 10 * i for i in range(4)]
 
 
 @pytest.mark.parametrize("layout, message", [

@@ -38,24 +38,37 @@ def test_only_images_augment_and_text_tasks_read_one_text():
                                                                          "text-generation"}
 
 
-def test_classification_evaluation_counts_the_confusion_matrix():
-    bundle = SimpleNamespace(y_test=np.array([0, 0, 1, 2]), spec=SimpleNamespace(class_names=("a", "b", "c")))
+def test_classification_evaluation_counts_the_confusion_matrix_and_lists_its_analysis():
+    x_train = np.eye(3)[[0, 1, 2] * 4].reshape(12, 3, 1, 1)  # one bright pixel per class: linear-separable
+    bundle = SimpleNamespace(y_test=np.array([0, 0, 1, 2]), spec=SimpleNamespace(class_names=("a", "b", "c")),
+                             x_train=x_train, y_train=np.array([0, 1, 2] * 4), x_test=x_train[[0, 0, 1, 2]],
+                             extra={"test_files": ["a/1.png", "a/2.png", "b/1.png", "c/1.png"]}, preprocessing={})
     probs = np.array([[0.9, 0.1, 0], [0.2, 0.8, 0], [0.1, 0.7, 0.2], [0.3, 0.3, 0.4]])
     result = get_task("image-classification").evaluate(bundle, probs, None)
     assert result["metrics"]["accuracy"] == 0.75
     assert result["confusion_matrix"] == [[1, 1, 0], [0, 1, 0], [0, 0, 1]]
     assert result["recall"] == {"a": 0.5, "b": 1.0, "c": 1.0}
+    assert [c["support"] for c in result["per_class"]] == [2, 1, 1]
+    assert result["confused_pairs"] == [{"true": "a", "predicted": "b", "count": 1}]
+    assert result["worst"] == [{"index": 1, "label": "a", "predicted": "b", "confidence": 0.8, "source": "a/2.png"}]
+    assert [b["name"] for b in result["baselines"]] == ["majority", "pixel_logistic"]
+    assert result["baselines"][1]["metrics"]["accuracy"] == 1.0  # the linear model beats this network
+    assert result["headline"] == "accuracy" and result["higher_is_better"] is True
 
 
 def test_forecasting_reports_original_units_against_the_naive_forecast():
     prep = {"scale": [2.0], "target": "value"}
     # Last values 10 and 20; true next values 12 and 18 (scaled changes +1, -1).
     bundle = SimpleNamespace(y_test=np.array([[1.0], [-1.0]]), extra={"last_test": np.array([10.0, 20.0])},
-                             preprocessing=prep)
+                             preprocessing=prep, x_train=np.array([[[0.0]], [[1.0]]]), y_train=np.array([[0.0], [1.0]]),
+                             x_test=np.array([[[0.0]], [[0.0]]]))
     result = get_task("sequence-forecasting").evaluate(bundle, np.array([[1.0], [0.0]]), None)
     assert result["metrics"]["mae"] == pytest.approx(1.0)  # errors 0 and 2
     assert result["metrics"]["naive_mae"] == pytest.approx(2.0)
     assert result["metrics"]["rmse_vs_naive"] == pytest.approx(np.sqrt(2) / 2)
+    assert result["baselines"][0] == {"name": "naive", "description": "next = last",
+                                      "metrics": {"mae": pytest.approx(2.0), "rmse": pytest.approx(2.0)}}
+    assert [b["name"] for b in result["baselines"]] == ["naive", "linear_ar"] and result["headline"] == "rmse"
     assert get_task("sequence-forecasting").headline_metric(bundle, np.array([[1.0], [0.0]]), bundle.y_test) \
         == pytest.approx(np.sqrt(2))
 
@@ -85,6 +98,7 @@ def test_sequence_to_sequence_scores_the_decoding_against_the_positional_baselin
     assert result["metrics"]["char_accuracy"] == pytest.approx(5 / 6)
     assert result["metrics"]["baseline_char_accuracy"] == pytest.approx(5 / 6)  # always "ab": misses one "b"
     assert [e["output"] for e in result["examples"]] == ["ab", "ba"] and result["examples"][0]["correct"]
+    assert result["baselines"][0]["metrics"] == {"char_accuracy": pytest.approx(5 / 6)}
 
 
 def test_text_generation_bits_per_char_and_unigram_baseline():
@@ -97,6 +111,8 @@ def test_text_generation_bits_per_char_and_unigram_baseline():
     assert result["metrics"]["bits_per_char"] == pytest.approx(0.5)  # -log2(1) and -log2(0.5), averaged
     assert result["metrics"]["unigram_bits_per_char"] == pytest.approx(1.0)
     assert result["sample"]["text"] == "AB"
+    assert result["baselines"] == [{"name": "unigram", "description": "character frequencies alone",
+                                    "metrics": {"bits_per_char": pytest.approx(1.0)}}]
 
 
 def test_a_users_path_picks_the_tasks_file_dataset(tmp_path):

@@ -1,17 +1,22 @@
 """One way to read a run, an export and a prediction, for the CLI and the dashboard alike."""
 
 from dlterm.views import (
+    baseline_table,
+    baseline_verdict,
     best_text,
     config_lines,
+    confused_line,
     epochs_text,
     evaluation_line,
     export_line,
     export_row,
     format_metric,
+    per_class_rows,
     prediction_line,
     run_header,
     run_row,
     status_markup,
+    worst_rows,
 )
 
 META = {"id": "mobilenet-20261125-101500", "plugin": "mobilenet", "dataset": "images", "created": 0,
@@ -71,3 +76,39 @@ def test_the_device_cli_prints_the_same_line_in_plain_text():
     assert describe({"input": "Go.", "output": "Va !"}) == "Go. -> Va !"
     long = "a wonderful film " * 20  # longer than a file name may be: never tried as a path
     assert describe({"input": long, "label": "pos", "confidence": 0.5}) == long[:57] + "...: pos (50.0%)"
+
+
+FORECAST = {"metrics": {"mae": 23.2, "rmse": 27.24}, "headline": "rmse", "higher_is_better": False,
+            "baselines": [{"name": "naive", "description": "next = last", "metrics": {"mae": 46.4, "rmse": 53.72}},
+                          {"name": "seasonal_naive", "description": "last + the change one period earlier",
+                           "metrics": {"mae": 15.0, "rmse": 18.84}}]}
+
+
+def test_the_baseline_table_puts_the_headline_first_and_the_model_on_top():
+    columns, rows = baseline_table(FORECAST)
+    assert columns == ["method", "rmse", "mae", "what"]
+    assert rows[0][:3] == ["[b]model[/]", "[b]27.24[/]", "[b]23.20[/]"]
+    assert rows[2][:3] == ["seasonal naive", "18.84", "15.00"]
+    assert baseline_table({"metrics": {"rmse": 1.0}}) == ([], [])
+
+
+def test_the_verdict_says_when_a_simple_method_wins_in_either_direction():
+    assert baseline_verdict(FORECAST) == "[yellow]seasonal naive beats the model[/]: rmse 18.84 against 27.24"
+    beaten = {**FORECAST, "metrics": {"rmse": 10.0}}
+    assert baseline_verdict(beaten).startswith("the model beats every baseline: rmse 10.00 against 18.84 (seasonal naive")
+    accuracy = {"metrics": {"accuracy": 0.9}, "headline": "accuracy", "higher_is_better": True,
+                "baselines": [{"name": "pixel_logistic", "metrics": {"accuracy": 0.95}}]}
+    assert baseline_verdict(accuracy).startswith("[yellow]pixel logistic beats the model[/]: accuracy 0.9500 against 0.9000")
+    assert baseline_verdict({"metrics": {"rmse": 1.0}}) is None
+
+
+def test_per_class_confused_pairs_and_worst_examples_read_as_rows():
+    ev = {"per_class": [{"label": "ants", "precision": 0.5, "recall": 1.0, "f1": 2 / 3, "support": 3}],
+          "confused_pairs": [{"true": "ants", "predicted": "bees", "count": 2}],
+          "worst": [{"index": 4, "label": "ants", "predicted": "bees", "confidence": 0.875, "source": "val/ants/[x].jpg"},
+                    {"index": 7, "label": "bees", "predicted": "ants", "confidence": 0.6, "source": None}]}
+    assert per_class_rows(ev) == [["ants", "0.500", "1.000", "0.667", "3"]]
+    assert confused_line(ev) == "most confused (true → predicted): ants → bees ×2"
+    assert worst_rows(ev, 1) == [["4", "val/ants/\\[x].jpg", "ants", "bees", "87.5%"]]
+    assert worst_rows(ev, 5)[1][1] == "-" and worst_rows({"worst": [{**ev["worst"][0], "source": "w" * 80}]}, 1, 10)[0][1] == "w" * 9 + "…"
+    assert confused_line({}) is None
