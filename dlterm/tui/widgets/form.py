@@ -9,6 +9,17 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Input, Label, Select, Switch
 
 from dlterm.settings import HyperParameter, check_value
+from dlterm.tui.widgets.path_suggester import PathSuggester
+
+PATH_FIELDS = ("path",)  # text fields that name a file or folder: completed as you type
+
+
+class FieldError(ValueError):
+    """A field's value is invalid; ``field_id`` is the widget to focus."""
+
+    def __init__(self, message: str, field_id: str):
+        super().__init__(message)
+        self.field_id = field_id
 
 
 class SpecForm(Vertical):
@@ -45,6 +56,9 @@ class SpecForm(Vertical):
                 elif spec.choices is not None:
                     yield Select([(str(c), c) for c in spec.choices], value=default, allow_blank=False,
                                  id=self.field_id(spec.name), tooltip=spec.help)
+                elif spec.name in PATH_FIELDS:
+                    yield Input(str(default), id=self.field_id(spec.name), suggester=PathSuggester(),
+                                placeholder="type a path; → accepts the completion", tooltip=spec.help)
                 else:
                     yield Input(str(default), id=self.field_id(spec.name), tooltip=f"{spec.help} ({spec.describe_range()})")
             yield Label("", id=f"{self.field_id(spec.name)}-error", classes="error")
@@ -82,7 +96,10 @@ class SpecForm(Vertical):
         for spec in self.specs:
             widget = self.query_one(f"#{self.field_id(spec.name)}")
             raw = widget.value  # type: ignore[attr-defined]
-            value = self._check(spec, raw)
+            try:
+                value = self._check(spec, raw)
+            except ValueError as e:
+                raise FieldError(f"{spec.name}: {e}", self.field_id(spec.name)) from None
             if value != self.defaults[spec.name]:
                 out[spec.name] = value
         return out
