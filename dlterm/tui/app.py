@@ -14,7 +14,7 @@ from textual import work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer, Header, TabbedContent, TabPane
+from textual.widgets import Button, Footer, Header, Input, Select, Switch, TabbedContent, TabPane, Tabs, TextArea
 
 from dlterm import __version__
 from dlterm.tui.confirm import ConfirmScreen
@@ -22,6 +22,7 @@ from dlterm.tui.plugins_pane import PluginsPane, TrainRequested
 from dlterm.tui.runs_pane import ResumeRequested, RunsPane
 from dlterm.tui.session import TrainingSession, train_command
 from dlterm.tui.training_pane import TrainingPane
+from dlterm.tui.widgets.curves import epoch_of
 
 
 class DltermApp(App[None]):
@@ -33,8 +34,12 @@ class DltermApp(App[None]):
         Binding("r", "tab('runs')", "Runs"),
         Binding("ctrl+t", "train", "Train"),
         Binding("ctrl+s", "stop", "Stop"),
-        Binding("q", "quit", "Quit"),
+        Binding("q", "ask_quit", "Quit"),
     ]
+    # Single letters act only where nothing else reads keys: in a form they would switch
+    # tabs (or quit) under the user's fingers.
+    LETTER_ACTIONS = ("tab", "ask_quit")
+    FORM_CONTROLS = (Input, TextArea, Select, Switch, Button)
 
     def __init__(self, models_dir: str | None = None, plugin_dirs: list[str] | None = None):
         super().__init__()
@@ -61,14 +66,27 @@ class DltermApp(App[None]):
         yield SystemCommand("Train", "Train the selected plugin with the form's settings", self.action_train)
         yield SystemCommand("Stop training", "Stop the watched run after its current batch", self.action_stop)
 
-    TAB_FOCUS = {"plugins": "#plugin-table", "training": "#epoch-table", "runs": "#runs-table"}
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in self.LETTER_ACTIONS and self.focused is not None:
+            focused = self.focused
+            if isinstance(focused, self.FORM_CONTROLS) or any(isinstance(a, Select) for a in focused.ancestors):
+                return False
+        return True
+
+    def tab_focus(self, tab: str):
+        """What gets the focus in a tab: never a form control, so the letter keys work there."""
+        if tab == "training":
+            return self.query_one("#training-views", TabbedContent).query_one(Tabs)
+        return self.query_one({"plugins": "#plugin-table", "runs": "#runs-table"}[tab])
 
     def action_tab(self, tab: str) -> None:
         self.query_one("#tabs", TabbedContent).active = tab
         # Focus moves into the new tab: TabbedContent brings back the tab holding the focus.
-        self.set_focus(self.query_one(self.TAB_FOCUS[tab]))
+        self.set_focus(self.tab_focus(tab))
         if tab == "runs":
-            self.query_one(RunsPane).reload()
+            # Open on the run just watched (or the newest), not on an old selection.
+            shown = self.query_one(TrainingPane).shown
+            self.query_one(RunsPane).reload(prefer=shown.run_id if shown and shown.run_id else "")
 
     def action_train(self) -> None:
         self.query_one(PluginsPane).request_training()
@@ -86,14 +104,19 @@ class DltermApp(App[None]):
 
     def on_resume_requested(self, message: ResumeRequested) -> None:
         cmd = train_command(None, resume=message.run_id, models_dir=self.models_dir, plugin_dirs=self.plugin_dirs)
-        self.start_session(TrainingSession(f"resume {message.run_id}", cmd))
+        session = TrainingSession(f"resume {message.run_id}", cmd)
+        run = next((r for r in self.query_one(RunsPane).runs if r.id == message.run_id), None)
+        if run is not None:  # the epochs it already has stay on the charts
+            session.label = f"{run.meta.get('plugin')} on {run.meta.get('dataset')}, resumed"
+            session.history = [{**row, "epoch": epoch_of(row)} for row in run.history() if epoch_of(row) is not None]
+        self.start_session(session)
 
     def start_session(self, session: TrainingSession) -> None:
         self.sessions.append(session)
         self.query_one(TrainingPane).add_session(session)
         self.query_one("#tabs", TabbedContent).active = "training"
         # Focus must leave the Plugins form, or the tab holding the focused field comes back.
-        self.set_focus(self.query_one("#epoch-table"))
+        self.set_focus(self.tab_focus("training"))
         self.watch_session(session)
 
     @work(group="training")
@@ -108,6 +131,13 @@ class DltermApp(App[None]):
             self.notify(f"{session.run_id or session.label}: {status}" + (f" — {session.error}" if session.error else ""),
                         severity=severity)
             self.query_one(RunsPane).reload()
+
+    def action_ask_quit(self) -> None:
+        """q always asks: a stray key must not end the session."""
+        if any(s.active for s in self.sessions):
+            self.run_worker(self.action_quit())
+            return
+        self.push_screen(ConfirmScreen("Quit dlterm?"), lambda yes: yes and self.exit())
 
     async def action_quit(self) -> None:
         active = [s for s in self.sessions if s.active]

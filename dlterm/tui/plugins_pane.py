@@ -58,6 +58,7 @@ class PluginsPane(Horizontal):
     PluginsPane #plugin-table { width: 42%; min-width: 30; }
     PluginsPane #plugin-detail { width: 1fr; padding: 0 1; }
     PluginsPane .section { text-style: bold; margin-top: 1; }
+    PluginsPane #train-button { margin-top: 1; }
     PluginsPane #train-error { color: $error; }
     PluginsPane #hp-holder, PluginsPane #training-holder, PluginsPane #data-holder { height: auto; }
     """
@@ -74,28 +75,30 @@ class PluginsPane(Horizontal):
         with VerticalScroll(id="plugin-detail"):
             yield Static("", id="plugin-description")
             yield Label("dataset", classes="section")
-            yield Select([(dataset_label(name), name) for name in DATASETS], id="dataset-select", allow_blank=False)
+            yield Select([(dataset_label(name), name) for name in DATASETS], id="dataset-select", allow_blank=False, compact=True)
             yield Vertical(id="data-holder")
             yield Label("hyperparameters", classes="section")
             yield Vertical(id="hp-holder")
             yield Label("training", classes="section")
             yield Vertical(id="training-holder")
             yield Label("more settings (key=value, space-separated, e.g. seed=7 dropout=0.2)", classes="section")
-            yield Input("", id="extra-settings", placeholder="key=value ...")
+            yield Input("", id="extra-settings", placeholder="key=value ...", compact=True)
             yield Button("Train", id="train-button", variant="success")
             yield Static("", id="train-error")
 
     async def on_mount(self) -> None:
         table = self.query_one("#plugin-table", DataTable)
-        table.add_columns("name", "task", "source", "status")
+        table.add_columns("name", "status", "task", "source")  # name and status fit at 80 columns
         self.plugins = discover(self.plugin_dirs)
         for p in self.plugins:
             colour = {"ok": "green", "broken": "red", "shadowed": "yellow"}[p.status]
-            table.add_row(p.name, p.task or "-", p.source, f"[{colour}]{p.status}[/]", key=f"{p.name}:{p.source}")
+            table.add_row(p.name, f"[{colour}]{p.status}[/]", p.task or "-", p.source, key=f"{p.name}:{p.source}")
         first_ok = next((i for i, p in enumerate(self.plugins) if p.ok), 0)
         if self.plugins:
             table.move_cursor(row=first_ok)
-            await self.show_plugin(self.plugins[first_ok])
+            # After the first refresh: building forms inside on_mount raced Textual's start-up
+            # styling and left the pane's text transparent (textual 8.2).
+            self.call_after_refresh(self.show_plugin, self.plugins[first_ok])
         table.focus()  # arrow keys pick a plugin straight away
 
     async def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -134,7 +137,7 @@ class PluginsPane(Horizontal):
         self.ready = plugin
 
     async def on_select_changed(self, event: Select.Changed) -> None:
-        if event.select.id == "dataset-select" and isinstance(event.value, str):
+        if event.select.id == "dataset-select" and isinstance(event.value, str) and self.ready is self.current:
             await self.show_dataset(event.value)
 
     async def show_dataset(self, name: str) -> None:

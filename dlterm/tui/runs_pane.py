@@ -18,7 +18,11 @@ from dlterm.errors import DltermError
 from dlterm.runstore import EXPORTS_DIR, Run, RunStore
 from dlterm.tui.confirm import ConfirmScreen
 from dlterm.tui.widgets.curves import CurveChart
-from dlterm.views import RUN_COLUMNS, config_lines, evaluation_line, export_line, prediction_line, run_header, run_row
+from dlterm.views import config_lines, evaluation_line, export_line, prediction_line, run_header, run_row
+
+
+# Id and status first: a narrow pane scrolls the rest, never those.
+RUNS_PANE_COLUMNS = ("run", "status", "epochs", "best", "plugin", "dataset", "created")
 
 
 class ResumeRequested(Message):
@@ -69,16 +73,18 @@ class RunsPane(Horizontal):
 
     def on_mount(self) -> None:
         table = self.query_one("#runs-table", DataTable)
-        table.add_columns(*RUN_COLUMNS)
+        table.add_columns(*RUNS_PANE_COLUMNS)
         self.reload()
 
-    def reload(self) -> None:
+    def reload(self, prefer: str | None = None) -> None:
+        """Re-read the runs; select ``prefer`` ("" = the newest), else keep the selection."""
         table = self.query_one("#runs-table", DataTable)
-        keep = self.current.id if self.current else None
+        keep = prefer if prefer is not None else (self.current.id if self.current else None)
         table.clear()
         self.runs = self.store.runs()
         for r in self.runs:
-            table.add_row(*run_row(r.meta, r.status, short=True).values(), key=r.id)
+            cells = run_row(r.meta, r.status, short=True)
+            table.add_row(*(cells[c] for c in RUNS_PANE_COLUMNS), key=r.id)
         index = next((i for i, r in enumerate(self.runs) if r.id == keep), 0)
         if self.runs:
             table.move_cursor(row=index)
