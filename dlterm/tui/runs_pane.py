@@ -10,13 +10,15 @@ from typing import Any
 from rich.markup import escape
 from textual import work
 from textual.app import ComposeResult
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Button, DataTable, Input, Label, Select, Static
 
 from dlterm.errors import DltermError
 from dlterm.runstore import EXPORTS_DIR, Run, RunStore
 from dlterm.tui.confirm import ConfirmScreen
+from dlterm.tui.predict_input import PREDICT_OPTIONS, predict_items
+from dlterm.tui.widgets.form import SpecForm
 from dlterm.tui.widgets.curves import CurveChart
 from dlterm.views import config_lines, evaluation_line, export_line, prediction_line, run_header, run_row
 
@@ -41,6 +43,7 @@ class RunsPane(Horizontal):
     RunsPane .buttons Select { width: 16; }
     RunsPane #predict-input { width: 1fr; }
     RunsPane .section { text-style: bold; margin-top: 1; }
+    RunsPane #predict-options { height: auto; }
     """
 
     def __init__(self, models_dir: str | None, **kwargs: Any):
@@ -69,6 +72,7 @@ class RunsPane(Horizontal):
             with Horizontal(classes="buttons"):
                 yield Input(placeholder="e.g. digit.png  ·  112 118 132 129  ·  a wonderful film", id="predict-input")
                 yield Button("Predict", id="predict-button", variant="primary")
+            yield Vertical(id="predict-options")
             yield Static("", id="action-output")
 
     def on_mount(self) -> None:
@@ -99,6 +103,7 @@ class RunsPane(Horizontal):
 
     def show_run(self, run: Run) -> None:
         self.current = run
+        self.call_later(self.show_predict_options, run)
         if run.damaged:
             self.query_one("#run-detail", Static).update(f"[b]{run.id}[/]  [red]damaged[/]: {escape(run.damaged)}")
             self.query_one("#run-chart", CurveChart).show_history([])
@@ -150,14 +155,35 @@ class RunsPane(Horizontal):
             event.stop()
             self.predict(self.current)
 
+    async def show_predict_options(self, run: Run) -> None:
+        """The predict options of the run's task (steps, length, temperature, beam) as fields."""
+        task = str(run.meta.get("task"))
+        holder = self.query_one("#predict-options", Vertical)
+        shown = next(iter(holder.query(SpecForm)), None)
+        if shown is not None and getattr(shown, "task", None) == task:
+            return
+        await holder.remove_children()
+        if task in PREDICT_OPTIONS:
+            form = SpecForm(list(PREDICT_OPTIONS[task]), prefix="predict-")
+            form.task = task  # type: ignore[attr-defined]
+            await holder.mount(form)
+
     def predict(self, run: Run) -> None:
-        typed = self.query_one("#predict-input", Input).value.strip()
-        # Text tasks take the line as one text; images and values are separate items.
-        text = [typed] if _text_input(run) else typed.split()
-        if typed:
-            exported = run.file(EXPORTS_DIR) / "model.onnx"
-            model = str(exported) if exported.is_file() else run.id
-            self.run_cli(["predict", model, *text], "predicting")
+        items = predict_items(self.query_one("#predict-input", Input).value, _text_input(run))
+        if not items:
+            self.app.notify("type what to predict first: image path(s), recent values or a text", severity="warning")
+            return
+        options: list[str] = []
+        form = next(iter(self.query_one("#predict-options").query(SpecForm)), None)
+        if form is not None and getattr(form, "task", None) == run.meta.get("task"):
+            try:
+                options = [f"--{k}={v}" for k, v in form.values().items()]
+            except ValueError as e:
+                self.app.notify(f"fix the predict options first: {e}", severity="error")
+                return
+        exported = run.file(EXPORTS_DIR) / "model.onnx"
+        model = str(exported) if exported.is_file() else run.id
+        self.run_cli(["predict", model, *options, "--", *items], "predicting")
 
     def delete(self, run: Run) -> None:
         """Through the run store's delete: refuses a busy run, never follows links."""
@@ -174,24 +200,33 @@ class RunsPane(Horizontal):
 
     @work(exclusive=True, group="run-cli")
     async def run_cli(self, args: list[str], doing: str) -> None:
-        """Run a dlterm command in a child process (TensorFlow stays out of the UI)."""
+        """Run a dlterm command in a child process (TensorFlow stays out of the UI).
+
+        The button spins and toasts say what happens: exporting takes 5 to 30 s."""
         out = self.query_one("#action-output", Static)
+        button = self.query_one(f"#{args[0]}-button", Button)
         out.update(f"{doing}…")
-        cmd = [sys.executable, "-m", "dlterm", *args, "--json", "--models-dir", str(self.store.root)]
-        proc = await asyncio.create_subprocess_exec(*cmd, stdin=asyncio.subprocess.DEVNULL,
-                                                    stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-        stdout, stderr = await proc.communicate()
+        self.app.notify(f"{doing}… (runs in the background)", timeout=3)
+        cmd = [sys.executable, "-m", "dlterm", args[0], "--json", "--models-dir", str(self.store.root), *args[1:]]
+        button.loading = True
+        try:
+            proc = await asyncio.create_subprocess_exec(*cmd, stdin=asyncio.subprocess.DEVNULL,
+                                                        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+            stdout, stderr = await proc.communicate()
+        finally:
+            button.loading = False
         if proc.returncode != 0:
             message = stderr.decode(errors="replace").strip().splitlines()
-            out.update(f"[red]{message[-1] if message else 'failed'}[/]")
+            line = message[-1] if message else f"{args[0]} failed"
+            out.update(f"[red]{escape(line)}[/]")
+            self.app.notify(line, title=f"{args[0]} failed", severity="error", timeout=10)
             return
         result = json.loads(stdout.decode())
-        if args[0] == "export":
-            out.update("\n".join(export_line(r) for r in result))
-            if self.current:
-                self.show_run(self.current)
-        else:
-            out.update("\n".join(prediction_line(r) for r in result))
+        lines = [export_line(r) for r in result] if args[0] == "export" else [prediction_line(r) for r in result]
+        out.update("\n".join(lines))
+        self.app.notify("\n".join(lines[:4]) + ("\n…" if len(lines) > 4 else ""), title=f"{args[0]} done", timeout=10)
+        if args[0] == "export" and self.current:
+            self.show_run(self.current)
 
 
 def _text_input(run: Run) -> bool:

@@ -61,6 +61,8 @@ class CurveChart(PlotWidget):
         self.metric = metric
         self.series: dict[str, list[float]] = {}
         self.styles_of: dict[str, str] = {}
+        self.x_range: tuple[float, float] = (0.0, 1.0)
+        self.y_range: tuple[float, float] = (0.0, 1.0)
         # The title row; the tick row (set before mount: the watchers need the composed grid).
         self.set_reactive(PlotWidget.margin_top, 1)
         self.set_reactive(PlotWidget.margin_bottom, 1)
@@ -87,10 +89,11 @@ class CurveChart(PlotWidget):
                 self.plot(list(xs), list(ys), line_style=style, hires_mode=HiResMode.BRAILLE, label=name)
         values = [v for ys in self.series.values() for v in ys]
         epochs = [e for e in map(epoch_of, history) if e is not None]
-        lo, hi = epoch_limits(epochs, planned_epochs)
+        self.x_range, self.y_range = epoch_limits(epochs, planned_epochs), axis_limits(values)
+        lo, hi = self.x_range
         self.set_xlimits(lo, hi)
         self.set_xticks(epoch_ticks(int(lo), int(hi), max(self.size.width - self.margin_left, 20)))
-        self.set_ylimits(*axis_limits(values))
+        self.set_ylimits(*self.y_range)
 
     @property
     def title(self) -> str:
