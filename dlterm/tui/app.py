@@ -18,10 +18,12 @@ from textual.widgets import Button, Footer, Header, Input, Select, Switch, Tabbe
 
 from dlterm import __version__
 from dlterm.tui.confirm import ConfirmScreen
+from dlterm.tui.help_screen import TABS, HelpScreen, keys_markdown, settings_markdown
 from dlterm.tui.plugins_pane import PluginsPane, TrainRequested
 from dlterm.tui.runs_pane import ResumeRequested, RunsPane
 from dlterm.tui.session import TrainingSession, train_command
 from dlterm.tui.training_pane import TrainingPane
+from dlterm.tui.user_settings import UserSettings, settings_path
 from dlterm.tui.widgets.curves import epoch_of
 
 
@@ -29,12 +31,14 @@ class DltermApp(App[None]):
     TITLE = "dlterm"
     SUB_TITLE = f"deep learning in the terminal · {__version__}"
     BINDINGS = [
-        Binding("p", "tab('plugins')", "Plugins"),
-        Binding("t", "tab('training')", "Training"),
-        Binding("r", "tab('runs')", "Runs"),
-        Binding("ctrl+t", "train", "Train"),
-        Binding("ctrl+s", "stop", "Stop"),
-        Binding("q", "ask_quit", "Quit"),
+        # Ids let users rebind keys in the settings file's [keys] table.
+        Binding("p", "tab('plugins')", "Plugins", id="dlterm.plugins"),
+        Binding("t", "tab('training')", "Training", id="dlterm.training"),
+        Binding("r", "tab('runs')", "Runs", id="dlterm.runs"),
+        Binding("ctrl+t", "train", "Train", id="dlterm.train"),
+        Binding("ctrl+s", "stop", "Stop", id="dlterm.stop"),
+        Binding("f1", "help", "Help", id="dlterm.help"),
+        Binding("q", "ask_quit", "Quit", id="dlterm.quit"),
     ]
     # Single letters act only where nothing else reads keys: in a form they would switch
     # tabs (or quit) under the user's fingers.
@@ -46,6 +50,44 @@ class DltermApp(App[None]):
         self.models_dir = models_dir
         self.plugin_dirs = plugin_dirs or []
         self.sessions: list[TrainingSession] = []
+        self.user_settings = UserSettings.load()
+        if self.user_settings.keys:
+            self.set_keymap(self.user_settings.keys)
+
+    def on_mount(self) -> None:
+        saved = self.user_settings
+        if saved.theme and saved.theme in self.available_themes:
+            self.theme = saved.theme
+        if saved.problem:
+            self.notify(saved.problem, title="settings", severity="warning", timeout=10)
+        self.theme_changed_signal.subscribe(self, self.remember_theme)
+
+    def remember_theme(self, theme: Any) -> None:
+        if self.user_settings.theme != theme.name:
+            self.user_settings.theme = theme.name
+            self.save_settings()
+
+    def save_settings(self) -> None:
+        try:
+            self.user_settings.save()
+        except OSError as e:  # a read-only home must not stop training
+            self.notify(f"settings not saved: {e}", severity="warning")
+
+    def action_help(self) -> None:
+        if isinstance(self.screen, HelpScreen):
+            return
+        keys = []
+        for binding in self.BINDINGS:
+            assert isinstance(binding, Binding)
+            bound = self.user_settings.keys.get(binding.id or "", binding.key)
+            keys.append((bound, binding.description, binding.id or ""))
+        self.push_screen(HelpScreen(TABS + "\n" + keys_markdown(keys) + "\n" + settings_markdown(str(settings_path()))))
+
+    def action_copy_command(self) -> None:
+        command = self.query_one(PluginsPane).cli_command()
+        if command:
+            self.copy_to_clipboard(command)
+            self.notify(command, title="copied to the clipboard")
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -65,6 +107,15 @@ class DltermApp(App[None]):
         yield SystemCommand("Runs", "Browse, compare, resume, export and try runs", lambda: self.action_tab("runs"))
         yield SystemCommand("Train", "Train the selected plugin with the form's settings", self.action_train)
         yield SystemCommand("Stop training", "Stop the watched run after its current batch", self.action_stop)
+        yield SystemCommand("Help", "Tabs, keys and settings (F1)", self.action_help)
+        yield SystemCommand("Copy as CLI command", "The Plugins form as a `dlterm train` command, to the clipboard",
+                            self.action_copy_command)
+        yield SystemCommand("Refresh runs", "Re-read the models folder", lambda: self.query_one(RunsPane).reload())
+        yield SystemCommand("Export the selected run", "ONNX/TFLite with the Runs tab's format and quantization",
+                            lambda: self.query_one(RunsPane).export_current())
+        yield SystemCommand("Show the training log", "What the watched training process printed", self.show_log)
+        yield SystemCommand("Settings file", f"{settings_path()}",
+                            lambda: self.notify(str(settings_path()), title="dashboard settings"))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in self.LETTER_ACTIONS and self.focused is not None:
@@ -87,6 +138,10 @@ class DltermApp(App[None]):
             # Open on the run just watched (or the newest), not on an old selection.
             shown = self.query_one(TrainingPane).shown
             self.query_one(RunsPane).reload(prefer=shown.run_id if shown and shown.run_id else "")
+
+    def show_log(self) -> None:
+        self.action_tab("training")
+        self.query_one("#training-views", TabbedContent).active = "log-view"
 
     def action_train(self) -> None:
         self.query_one(PluginsPane).request_training()

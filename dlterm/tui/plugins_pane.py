@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
+import shlex
 from typing import Any
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
-from textual.widgets import Button, DataTable, Input, Label, Select, Static
+from textual.widgets import Button, DataTable, Input, Label, Select, Static, Switch
 
 from dlterm.config import parse_set_options
 from dlterm.datasets import DATASETS
@@ -16,6 +17,7 @@ from dlterm.discovery import Plugin, discover
 from dlterm.errors import DltermError
 from dlterm.tasks import get_task
 from dlterm.training_options import TRAINING_OPTIONS
+from dlterm.tui.session import train_command
 from dlterm.tui.widgets.form import FieldError, SpecForm
 
 # The training options shown in the form; the rest go through "more settings".
@@ -58,7 +60,8 @@ class PluginsPane(Horizontal):
     PluginsPane #plugin-table { width: 42%; min-width: 30; }
     PluginsPane #plugin-detail { width: 1fr; padding: 0 1; }
     PluginsPane .section { text-style: bold; margin-top: 1; }
-    PluginsPane #train-button { margin-top: 1; }
+    PluginsPane #train-buttons { height: auto; margin-top: 1; }
+    PluginsPane #train-buttons Button { margin-right: 1; }
     PluginsPane #train-error { color: $error; }
     PluginsPane #hp-holder, PluginsPane #training-holder, PluginsPane #data-holder { height: auto; }
     """
@@ -83,7 +86,9 @@ class PluginsPane(Horizontal):
             yield Vertical(id="training-holder")
             yield Label("more settings (key=value, space-separated, e.g. seed=7 dropout=0.2)", classes="section")
             yield Input("", id="extra-settings", placeholder="key=value ...", compact=True)
-            yield Button("Train", id="train-button", variant="success")
+            with Horizontal(id="train-buttons"):
+                yield Button("Train", id="train-button", variant="success")
+                yield Button("Copy CLI", id="copy-button", tooltip="copy the form as a `dlterm train` command")
             yield Static("", id="train-error")
 
     async def on_mount(self) -> None:
@@ -134,6 +139,7 @@ class PluginsPane(Horizontal):
         defaults = {o.name: plugin.training_defaults.get(o.name, o.default) for o in TRAINING_OPTIONS}
         await tr_holder.mount(SpecForm(specs, defaults, prefix="tr-", id="training-form"))
         await self.show_dataset(str(select.value))
+        await self.restore_form(plugin.name)
         self.ready = plugin
 
     async def on_select_changed(self, event: Select.Changed) -> None:
@@ -158,15 +164,18 @@ class PluginsPane(Horizontal):
         if event.button.id == "train-button":
             event.stop()
             self.request_training()
+        elif event.button.id == "copy-button":
+            event.stop()
+            self.app.action_copy_command()  # type: ignore[attr-defined]
 
-    def request_training(self) -> None:
-        error = self.query_one("#train-error", Static)
+    def collect(self) -> tuple[str, dict[str, Any]] | None:
+        """The form as (dataset, settings), or None after saying what to fix."""
         plugin = self.current
         if plugin is None or not plugin.ok:
-            return
+            return None
         if self.ready is not plugin:  # being rebuilt for this plugin
             self.app.notify("the form is still loading; try again")
-            return
+            return None
         dataset = str(self.query_one("#dataset-select", Select).value)
         try:
             settings: dict[str, Any] = {}
@@ -184,15 +193,81 @@ class PluginsPane(Horizontal):
         except FieldError as e:
             self.refuse(f"fix the form first: {e}")
             self.query_one(f"#{e.field_id}").focus()  # scrolls the field into view
-            return
+            return None
         except ValueError as e:
             self.refuse(f"fix the form first: {e}")
-            return
+            return None
         except DltermError as e:
             self.refuse(f"more settings: {e.message} (write key=value, e.g. dropout=0.2)")
+            return None
+        self.query_one("#train-error", Static).update("")
+        return dataset, settings
+
+    def request_training(self) -> None:
+        collected = self.collect()
+        if collected is None or self.current is None:
             return
-        error.update("")
-        self.post_message(TrainRequested(plugin.name, dataset, settings))
+        dataset, settings = collected
+        self.remember_form(self.current.name)
+        self.post_message(TrainRequested(self.current.name, dataset, settings))
+
+    def cli_command(self) -> str | None:
+        """The form as the `dlterm train` command a shell would run (None if invalid)."""
+        collected = self.collect()
+        if collected is None or self.current is None:
+            return None
+        dataset, settings = collected
+        app = self.app
+        cmd = train_command(self.current.name, dataset=dataset, settings=settings,
+                            models_dir=getattr(app, "models_dir", None), plugin_dirs=getattr(app, "plugin_dirs", None))
+        cmd = ["dlterm", *cmd[3:]]  # not this interpreter's path
+        cmd.remove("--json")
+        return shlex.join(cmd)
+
+    # -- last values per plugin (kept in the dashboard's settings file) ------------------
+
+    FORMS = ("#data-form", "#hp-form", "#training-form")
+
+    def form_state(self) -> dict[str, Any]:
+        """Every field as typed (widget id -> value), plus the dataset and extra settings."""
+        state: dict[str, Any] = {"dataset-select": self.query_one("#dataset-select", Select).value,
+                                 "extra-settings": self.query_one("#extra-settings", Input).value}
+        for selector in self.FORMS:
+            for form in self.query(selector).results(SpecForm):
+                for spec in form.specs:
+                    state[form.field_id(spec.name)] = self.query_one(f"#{form.field_id(spec.name)}").value  # type: ignore[attr-defined]
+        return {k: v for k, v in state.items() if isinstance(v, (str, int, float, bool))}
+
+    def remember_form(self, plugin: str) -> None:
+        saved = getattr(self.app, "user_settings", None)
+        if saved is None:
+            return
+        saved.last[plugin] = self.form_state()
+        self.app.save_settings()  # type: ignore[attr-defined]
+
+    async def restore_form(self, plugin: str) -> None:
+        """Fill in the values of this plugin's last Train; values that no longer fit are skipped."""
+        saved = getattr(self.app, "user_settings", None)
+        last = dict(saved.last.get(plugin, {})) if saved is not None else {}
+        if not last:
+            return
+        select = self.query_one("#dataset-select", Select)
+        dataset = last.pop("dataset-select", None)
+        if isinstance(dataset, str) and any(value == dataset for _, value in select._options):
+            with select.prevent(Select.Changed):
+                select.value = dataset
+            await self.show_dataset(dataset)
+        for widget_id, value in last.items():
+            widget = next(iter(self.query(f"#{widget_id}")), None) if widget_id.replace("-", "").replace("_", "").isalnum() else None
+            try:
+                if isinstance(widget, Input):
+                    widget.value = str(value)
+                elif isinstance(widget, Switch) and isinstance(value, bool):
+                    widget.value = value
+                elif isinstance(widget, Select):
+                    widget.value = value
+            except Exception:  # noqa: BLE001 - a stale choice from an older plugin version
+                continue
 
     def refuse(self, message: str) -> None:
         """Say why Train did nothing where the eye is (a toast) and under the button."""

@@ -35,7 +35,8 @@ class ResumeRequested(Message):
 
 class RunsPane(Horizontal):
     DEFAULT_CSS = """
-    RunsPane #runs-table { width: 45%; min-width: 34; }
+    RunsPane #runs-list { width: 45%; min-width: 34; }
+    RunsPane #runs-filter { margin-bottom: 1; }
     RunsPane #run-detail-scroll { width: 1fr; padding: 0 1; }
     RunsPane #run-chart { height: 14; }
     RunsPane .buttons { height: auto; }
@@ -52,9 +53,13 @@ class RunsPane(Horizontal):
         self.runs: list[Run] = []
         self.current: Run | None = None
         self.compare_with: Run | None = None
+        self.sort_by: str | None = None  # a column of RUNS_PANE_COLUMNS; None = newest first
+        self.sort_reverse = False
 
     def compose(self) -> ComposeResult:
-        yield DataTable(id="runs-table", cursor_type="row", zebra_stripes=True)
+        with Vertical(id="runs-list"):
+            yield Input(placeholder="filter: id, plugin, dataset or status", id="runs-filter", compact=True)
+            yield DataTable(id="runs-table", cursor_type="row", zebra_stripes=True)
         with VerticalScroll(id="run-detail-scroll"):
             yield Static("no runs yet", id="run-detail")
             yield CurveChart("loss", id="run-chart")
@@ -85,7 +90,8 @@ class RunsPane(Horizontal):
         table = self.query_one("#runs-table", DataTable)
         keep = prefer if prefer is not None else (self.current.id if self.current else None)
         table.clear()
-        self.runs = self.store.runs()
+        self.runs = filter_and_sort(self.store.runs(), self.query_one("#runs-filter", Input).value,
+                                    self.sort_by, self.sort_reverse)
         for r in self.runs:
             cells = run_row(r.meta, r.status, short=True)
             table.add_row(*(cells[c] for c in RUNS_PANE_COLUMNS), key=r.id)
@@ -95,7 +101,23 @@ class RunsPane(Horizontal):
             self.show_run(self.runs[index])
         else:
             self.current = None
-            self.query_one("#run-detail", Static).update("no runs yet: train one from the Plugins tab")
+            filtered = bool(self.query_one("#runs-filter", Input).value.strip())
+            self.query_one("#run-detail", Static).update(
+                "no run matches the filter" if filtered else "no runs yet: train one from the Plugins tab")
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "runs-filter":
+            event.stop()
+            self.reload()
+
+    def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
+        """A click on a header sorts by it; a second click reverses."""
+        if event.data_table.id != "runs-table":
+            return
+        column = RUNS_PANE_COLUMNS[event.column_index]
+        self.sort_reverse = not self.sort_reverse if self.sort_by == column else False
+        self.sort_by = column
+        self.reload()
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         if event.data_table.id == "runs-table" and 0 <= event.cursor_row < len(self.runs):
@@ -143,11 +165,18 @@ class RunsPane(Horizontal):
         elif event.button.id == "delete-button":
             self.app.push_screen(ConfirmScreen(f"Delete run {run.id} and all its files?"), lambda yes: yes and self.delete(run))
         elif event.button.id == "export-button":
-            fmt = str(self.query_one("#export-format", Select).value)
-            quant = str(self.query_one("#export-quantize", Select).value)
-            self.run_cli(["export", run.id, "--format", fmt, "--quantize", quant], "exporting")
+            self.export_current()
         elif event.button.id == "predict-button":
             self.predict(run)
+
+    def export_current(self) -> None:
+        run = self.current
+        if run is None:
+            self.app.notify("no run selected: pick one in the Runs tab", severity="warning")
+            return
+        fmt = str(self.query_one("#export-format", Select).value)
+        quant = str(self.query_one("#export-quantize", Select).value)
+        self.run_cli(["export", run.id, "--format", fmt, "--quantize", quant], f"exporting {run.id} to {fmt}")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         """Enter in the prediction field predicts, like the button."""
@@ -227,6 +256,32 @@ class RunsPane(Horizontal):
         self.app.notify("\n".join(lines[:4]) + ("\n…" if len(lines) > 4 else ""), title=f"{args[0]} done", timeout=10)
         if args[0] == "export" and self.current:
             self.show_run(self.current)
+
+
+def sort_key(run: Run, column: str) -> Any:
+    """What a column sorts by: numbers as numbers, text as lower-case text."""
+    meta = run.meta
+    if column == "epochs":
+        return int(meta.get("epochs_completed") or 0)
+    if column == "created":
+        return float(meta.get("created") or 0)
+    if column == "best":
+        value = (meta.get("best") or {}).get("value")
+        return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else float("-inf")
+    value = run.status if column == "status" else meta.get({"run": "id"}.get(column, column), "")
+    return str(value).lower()
+
+
+def filter_and_sort(runs: list[Run], text: str, column: str | None, reverse: bool) -> list[Run]:
+    """Runs whose id, plugin, dataset or status contain every typed word; sorted by ``column``."""
+    words = text.lower().split()
+    if words:
+        def haystack(r: Run) -> str:
+            return " ".join(str(x) for x in (r.id, r.meta.get("plugin"), r.meta.get("dataset"), r.status)).lower()
+        runs = [r for r in runs if all(w in haystack(r) for w in words)]
+    if column:
+        runs = sorted(runs, key=lambda r: sort_key(r, column), reverse=reverse)
+    return runs
 
 
 def _text_input(run: Run) -> bool:

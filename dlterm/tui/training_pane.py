@@ -118,6 +118,8 @@ class TrainingPane(Vertical):
         self.query_one("#epoch-progress", ProgressBar).update(total=s.epochs or 1, progress=s.epoch)
         self.query_one("#step-progress", ProgressBar).update(total=s.steps or 1, progress=s.step)
         self.query_one("#batch-loss", Sparkline).data = list(s.batch_losses)
+        # Starting a child (TensorFlow import, data loading) takes seconds: show it is busy.
+        self.query_one("#charts").loading = s.active and not s.epochs
         if not full:
             return
         metric = main_metric(s.history)

@@ -47,3 +47,20 @@ def test_path_completion_finds_the_rest_of_a_name(tmp_path):
     assert complete_path(str(tmp_path / "zzz")) is None
     assert complete_path(str(tmp_path) + os.sep) == str(tmp_path / "images") + os.sep  # hidden names skipped
     assert complete_path("") is None
+
+
+def test_user_settings_round_trip_and_survive_a_broken_file(tmp_path):
+    from dlterm.tui.user_settings import UserSettings
+
+    path = tmp_path / "conf" / "dashboard.toml"
+    s = UserSettings(theme="nord", keys={"dlterm.train": "ctrl+t,f5"},
+                     last={"cnn": {"tr-epochs": "3", "data-path": 'C:\\my "pics"', "tr-augment": True, "hp-dropout": 0.25}})
+    s.save(path)
+    back = UserSettings.load(path)
+    assert (back.theme, back.keys, back.last, back.problem) == (s.theme, s.keys, s.last, None)
+    path.write_text("theme = [1\n")
+    broken = UserSettings.load(path)
+    assert broken.theme is None and "fix or delete it" in broken.problem
+    path.write_text('theme = 3\n[keys]\n"dlterm.train" = 5\n')
+    typed = UserSettings.load(path)
+    assert typed.theme is None and typed.keys == {} and "theme" in typed.problem and "keys.dlterm.train" in typed.problem
