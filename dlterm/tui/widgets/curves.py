@@ -100,7 +100,7 @@ class CurveChart(PlotWidget):
         """The chart's first line: each series in its colour, or the metric while empty."""
         if not self.series:
             return f"{self.metric} per epoch (waiting for the first epoch)"
-        return " ".join(f"[{self.styles_of[n]}]━ {n}[/]" for n in self.series) + " · per epoch"
+        return " ".join(f"[{self.styles_of[n]}]━ {n}[/]" for n in self.series) + "\u00a0· per epoch"
 
     # textual-plot draws its labels into margins it never clears (a shorter label left
     # the longer one's letters: "acmaeacy"); these two overrides own that drawing.
