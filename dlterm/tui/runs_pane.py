@@ -189,12 +189,12 @@ class RunsPane(Horizontal):
         task = str(run.meta.get("task"))
         holder = self.query_one("#predict-options", Vertical)
         shown = next(iter(holder.query(SpecForm)), None)
-        if shown is not None and getattr(shown, "task", None) == task:
+        if shown is not None and getattr(shown, "predict_task", None) == task:
             return
         await holder.remove_children()
         if task in PREDICT_OPTIONS:
             form = SpecForm(list(PREDICT_OPTIONS[task]), prefix="predict-")
-            form.task = task  # type: ignore[attr-defined]
+            form.predict_task = task  # type: ignore[attr-defined]
             await holder.mount(form)
 
     def predict(self, run: Run) -> None:
@@ -204,7 +204,7 @@ class RunsPane(Horizontal):
             return
         options: list[str] = []
         form = next(iter(self.query_one("#predict-options").query(SpecForm)), None)
-        if form is not None and getattr(form, "task", None) == run.meta.get("task"):
+        if form is not None and getattr(form, "predict_task", None) == run.meta.get("task"):
             try:
                 options = [f"--{k}={v}" for k, v in form.values().items()]
             except ValueError as e:

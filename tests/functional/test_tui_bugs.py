@@ -202,3 +202,24 @@ def test_the_quit_question_is_shown_whole_at_80x24(models):
         assert shown == question
 
     drive(app, scenario)
+
+
+def test_a_forecasting_run_offers_predict_steps_and_passes_them(models, monkeypatch):
+    write_run(models, "lstm-1", history(2, metric="mae"), int(time.time()), task="sequence-forecasting")
+    app = DltermApp(str(models), [])
+    calls = []
+    monkeypatch.setattr(RunsPane, "run_cli", lambda self, args, doing: calls.append(args))
+
+    async def scenario(pilot):
+        await pilot.press("r")
+        for _ in range(40):
+            if app.query("#predict-steps"):
+                break
+            await pilot.pause(0.05)
+        app.query_one("#predict-steps").value = "3"
+        app.query_one("#predict-input").value = "112 118 -3"
+        app.query_one("#predict-button", Button).press()
+        await pilot.pause()
+        assert calls == [["predict", "lstm-1", "--steps=3", "--", "112", "118", "-3"]]
+
+    drive(app, scenario)
