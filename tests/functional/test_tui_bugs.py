@@ -190,7 +190,7 @@ def test_letter_keys_do_nothing_in_form_controls_and_q_asks(models):
     drive(app, scenario)
 
 
-def test_the_quit_question_is_shown_whole_at_80x24(models):
+def test_the_quit_question_is_shown_whole_in_a_narrow_terminal(models):
     app = DltermApp(str(models), [])
     question = "2 training run(s) in progress. Stop (resumable) and quit?"
 
@@ -200,8 +200,9 @@ def test_the_quit_question_is_shown_whole_at_80x24(models):
         label = app.screen.query_one("Label")
         shown = " ".join(label.render_line(y).text.strip() for y in range(label.region.height))
         assert shown == question
+        assert app.screen.query_one("Vertical").region.right <= 50  # the dialog fits the screen
 
-    drive(app, scenario)
+    drive(app, scenario, size=(50, 20))
 
 
 def test_a_forecasting_run_offers_predict_steps_and_passes_them(models, monkeypatch):
