@@ -76,3 +76,9 @@ def shared_datasets() -> Path:
     if not SHARED.is_dir():
         pytest.skip("../shared/datasets is not beside the repository")
     return SHARED
+
+
+@pytest.fixture(autouse=True)
+def _dashboard_settings_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The dashboard reads and writes its settings file: never the real user's."""
+    monkeypatch.setenv("DLTERM_CONFIG_DIR", str(tmp_path / "dlterm-config"))

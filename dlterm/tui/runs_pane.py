@@ -10,15 +10,21 @@ from typing import Any
 from rich.markup import escape
 from textual import work
 from textual.app import ComposeResult
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Button, DataTable, Input, Label, Select, Static
 
 from dlterm.errors import DltermError
 from dlterm.runstore import EXPORTS_DIR, Run, RunStore
 from dlterm.tui.confirm import ConfirmScreen
+from dlterm.tui.predict_input import PREDICT_OPTIONS, predict_items
+from dlterm.tui.widgets.form import SpecForm
 from dlterm.tui.widgets.curves import CurveChart
-from dlterm.views import RUN_COLUMNS, config_lines, evaluation_line, export_line, prediction_line, run_header, run_row
+from dlterm.views import config_lines, evaluation_line, export_line, prediction_line, run_header, run_row
+
+
+# Id and status first: a narrow pane scrolls the rest, never those.
+RUNS_PANE_COLUMNS = ("run", "status", "epochs", "best", "plugin", "dataset", "created")
 
 
 class ResumeRequested(Message):
@@ -29,7 +35,8 @@ class ResumeRequested(Message):
 
 class RunsPane(Horizontal):
     DEFAULT_CSS = """
-    RunsPane #runs-table { width: 45%; min-width: 34; }
+    RunsPane #runs-list { width: 45%; min-width: 34; }
+    RunsPane #runs-filter { margin-bottom: 1; }
     RunsPane #run-detail-scroll { width: 1fr; padding: 0 1; }
     RunsPane #run-chart { height: 14; }
     RunsPane .buttons { height: auto; }
@@ -37,6 +44,7 @@ class RunsPane(Horizontal):
     RunsPane .buttons Select { width: 16; }
     RunsPane #predict-input { width: 1fr; }
     RunsPane .section { text-style: bold; margin-top: 1; }
+    RunsPane #predict-options { height: auto; }
     """
 
     def __init__(self, models_dir: str | None, **kwargs: Any):
@@ -45,9 +53,13 @@ class RunsPane(Horizontal):
         self.runs: list[Run] = []
         self.current: Run | None = None
         self.compared: list[Run] = []  # runs drawn with the open one (Compare toggles)
+        self.sort_by: str | None = None  # a column of RUNS_PANE_COLUMNS; None = newest first
+        self.sort_reverse = False
 
     def compose(self) -> ComposeResult:
-        yield DataTable(id="runs-table", cursor_type="row", zebra_stripes=True)
+        with Vertical(id="runs-list"):
+            yield Input(placeholder="filter: id, plugin, dataset or status", id="runs-filter", compact=True)
+            yield DataTable(id="runs-table", cursor_type="row", zebra_stripes=True)
         with VerticalScroll(id="run-detail-scroll"):
             yield Static("no runs yet", id="run-detail")
             yield CurveChart("loss", id="run-chart")
@@ -65,27 +77,47 @@ class RunsPane(Horizontal):
             with Horizontal(classes="buttons"):
                 yield Input(placeholder="e.g. digit.png  ·  112 118 132 129  ·  a wonderful film", id="predict-input")
                 yield Button("Predict", id="predict-button", variant="primary")
+            yield Vertical(id="predict-options")
             yield Static("", id="action-output")
 
     def on_mount(self) -> None:
         table = self.query_one("#runs-table", DataTable)
-        table.add_columns(*RUN_COLUMNS)
+        table.add_columns(*RUNS_PANE_COLUMNS)
         self.reload()
 
-    def reload(self) -> None:
+    def reload(self, prefer: str | None = None) -> None:
+        """Re-read the runs; select ``prefer`` ("" = the newest), else keep the selection."""
         table = self.query_one("#runs-table", DataTable)
-        keep = self.current.id if self.current else None
+        keep = prefer if prefer is not None else (self.current.id if self.current else None)
         table.clear()
-        self.runs = self.store.runs()
+        self.runs = filter_and_sort(self.store.runs(), self.query_one("#runs-filter", Input).value,
+                                    self.sort_by, self.sort_reverse)
         for r in self.runs:
-            table.add_row(*run_row(r.meta, r.status, short=True).values(), key=r.id)
+            cells = run_row(r.meta, r.status, short=True)
+            table.add_row(*(cells[c] for c in RUNS_PANE_COLUMNS), key=r.id)
         index = next((i for i, r in enumerate(self.runs) if r.id == keep), 0)
         if self.runs:
             table.move_cursor(row=index)
             self.show_run(self.runs[index])
         else:
             self.current = None
-            self.query_one("#run-detail", Static).update("no runs yet: train one from the Plugins tab")
+            filtered = bool(self.query_one("#runs-filter", Input).value.strip())
+            self.query_one("#run-detail", Static).update(
+                "no run matches the filter" if filtered else "no runs yet: train one from the Plugins tab")
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "runs-filter":
+            event.stop()
+            self.reload()
+
+    def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
+        """A click on a header sorts by it; a second click reverses."""
+        if event.data_table.id != "runs-table":
+            return
+        column = RUNS_PANE_COLUMNS[event.column_index]
+        self.sort_reverse = not self.sort_reverse if self.sort_by == column else False
+        self.sort_by = column
+        self.reload()
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         if event.data_table.id == "runs-table" and 0 <= event.cursor_row < len(self.runs):
@@ -93,6 +125,7 @@ class RunsPane(Horizontal):
 
     def show_run(self, run: Run) -> None:
         self.current = run
+        self.call_later(self.show_predict_options, run)
         if run.damaged:
             self.query_one("#run-detail", Static).update(f"[b]{run.id}[/]  [red]damaged[/]: {escape(run.damaged)}")
             self.query_one("#run-chart", CurveChart).show_history([])
@@ -147,11 +180,18 @@ class RunsPane(Horizontal):
         elif event.button.id == "delete-button":
             self.app.push_screen(ConfirmScreen(f"Delete run {run.id} and all its files?"), lambda yes: yes and self.delete(run))
         elif event.button.id == "export-button":
-            fmt = str(self.query_one("#export-format", Select).value)
-            quant = str(self.query_one("#export-quantize", Select).value)
-            self.run_cli(["export", run.id, "--format", fmt, "--quantize", quant], "exporting")
+            self.export_current()
         elif event.button.id == "predict-button":
             self.predict(run)
+
+    def export_current(self) -> None:
+        run = self.current
+        if run is None:
+            self.app.notify("no run selected: pick one in the Runs tab", severity="warning")
+            return
+        fmt = str(self.query_one("#export-format", Select).value)
+        quant = str(self.query_one("#export-quantize", Select).value)
+        self.run_cli(["export", run.id, "--format", fmt, "--quantize", quant], f"exporting {run.id} to {fmt}")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         """Enter in the prediction field predicts, like the button."""
@@ -159,14 +199,35 @@ class RunsPane(Horizontal):
             event.stop()
             self.predict(self.current)
 
+    async def show_predict_options(self, run: Run) -> None:
+        """The predict options of the run's task (steps, length, temperature, beam) as fields."""
+        task = str(run.meta.get("task"))
+        holder = self.query_one("#predict-options", Vertical)
+        shown = next(iter(holder.query(SpecForm)), None)
+        if shown is not None and getattr(shown, "predict_task", None) == task:
+            return
+        await holder.remove_children()
+        if task in PREDICT_OPTIONS:
+            form = SpecForm(list(PREDICT_OPTIONS[task]), prefix="predict-")
+            form.predict_task = task  # type: ignore[attr-defined]
+            await holder.mount(form)
+
     def predict(self, run: Run) -> None:
-        typed = self.query_one("#predict-input", Input).value.strip()
-        # Text tasks take the line as one text; images and values are separate items.
-        text = [typed] if _text_input(run) else typed.split()
-        if typed:
-            exported = run.file(EXPORTS_DIR) / "model.onnx"
-            model = str(exported) if exported.is_file() else run.id
-            self.run_cli(["predict", model, *text], "predicting")
+        items = predict_items(self.query_one("#predict-input", Input).value, _text_input(run))
+        if not items:
+            self.app.notify("type what to predict first: image path(s), recent values or a text", severity="warning")
+            return
+        options: list[str] = []
+        form = next(iter(self.query_one("#predict-options").query(SpecForm)), None)
+        if form is not None and getattr(form, "predict_task", None) == run.meta.get("task"):
+            try:
+                options = [f"--{k}={v}" for k, v in form.values().items()]
+            except ValueError as e:
+                self.app.notify(f"fix the predict options first: {e}", severity="error")
+                return
+        exported = run.file(EXPORTS_DIR) / "model.onnx"
+        model = str(exported) if exported.is_file() else run.id
+        self.run_cli(["predict", model, *options, "--", *items], "predicting")
 
     def delete(self, run: Run) -> None:
         """Through the run store's delete: refuses a busy run, never follows links."""
@@ -182,24 +243,59 @@ class RunsPane(Horizontal):
 
     @work(exclusive=True, group="run-cli")
     async def run_cli(self, args: list[str], doing: str) -> None:
-        """Run a dlterm command in a child process (TensorFlow stays out of the UI)."""
+        """Run a dlterm command in a child process (TensorFlow stays out of the UI).
+
+        The button spins and toasts say what happens: exporting takes 5 to 30 s."""
         out = self.query_one("#action-output", Static)
+        button = self.query_one(f"#{args[0]}-button", Button)
         out.update(f"{doing}…")
-        cmd = [sys.executable, "-m", "dlterm", *args, "--json", "--models-dir", str(self.store.root)]
-        proc = await asyncio.create_subprocess_exec(*cmd, stdin=asyncio.subprocess.DEVNULL,
-                                                    stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-        stdout, stderr = await proc.communicate()
+        self.app.notify(f"{doing}… (runs in the background)", timeout=3)
+        cmd = [sys.executable, "-m", "dlterm", args[0], "--json", "--models-dir", str(self.store.root), *args[1:]]
+        button.loading = True
+        try:
+            proc = await asyncio.create_subprocess_exec(*cmd, stdin=asyncio.subprocess.DEVNULL,
+                                                        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+            stdout, stderr = await proc.communicate()
+        finally:
+            button.loading = False
         if proc.returncode != 0:
             message = stderr.decode(errors="replace").strip().splitlines()
-            out.update(f"[red]{message[-1] if message else 'failed'}[/]")
+            line = message[-1] if message else f"{args[0]} failed"
+            out.update(f"[red]{escape(line)}[/]")
+            self.app.notify(line, title=f"{args[0]} failed", severity="error", timeout=10)
             return
         result = json.loads(stdout.decode())
-        if args[0] == "export":
-            out.update("\n".join(export_line(r) for r in result))
-            if self.current:
-                self.show_run(self.current)
-        else:
-            out.update("\n".join(prediction_line(r) for r in result))
+        lines = [export_line(r) for r in result] if args[0] == "export" else [prediction_line(r) for r in result]
+        out.update("\n".join(lines))
+        self.app.notify("\n".join(lines[:4]) + ("\n…" if len(lines) > 4 else ""), title=f"{args[0]} done", timeout=10)
+        if args[0] == "export" and self.current:
+            self.show_run(self.current)
+
+
+def sort_key(run: Run, column: str) -> Any:
+    """What a column sorts by: numbers as numbers, text as lower-case text."""
+    meta = run.meta
+    if column == "epochs":
+        return int(meta.get("epochs_completed") or 0)
+    if column == "created":
+        return float(meta.get("created") or 0)
+    if column == "best":
+        value = (meta.get("best") or {}).get("value")
+        return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else float("-inf")
+    value = run.status if column == "status" else meta.get({"run": "id"}.get(column, column), "")
+    return str(value).lower()
+
+
+def filter_and_sort(runs: list[Run], text: str, column: str | None, reverse: bool) -> list[Run]:
+    """Runs whose id, plugin, dataset or status contain every typed word; sorted by ``column``."""
+    words = text.lower().split()
+    if words:
+        def haystack(r: Run) -> str:
+            return " ".join(str(x) for x in (r.id, r.meta.get("plugin"), r.meta.get("dataset"), r.status)).lower()
+        runs = [r for r in runs if all(w in haystack(r) for w in words)]
+    if column:
+        runs = sorted(runs, key=lambda r: sort_key(r, column), reverse=reverse)
+    return runs
 
 
 def short_labels(ids: list[str], shortest: int = 6) -> list[str]:

@@ -52,7 +52,7 @@ class TrainingSession:
     history: list[dict[str, Any]] = field(default_factory=list)
     batch_losses: deque = field(default_factory=lambda: deque(maxlen=200))
     error: str | None = None
-    stderr_tail: deque = field(default_factory=lambda: deque(maxlen=20))
+    stderr_tail: deque = field(default_factory=lambda: deque(maxlen=500))  # the log pane's lines
     monitor: str = ""
     phases: list[dict[str, Any]] = field(default_factory=list)  # [{name, epochs}] of a phased plugin
     phase: str = ""  # the phase being trained, from the latest ``phase`` event
@@ -63,6 +63,11 @@ class TrainingSession:
     def active(self) -> bool:
         return self.status in ("starting", "running")
 
+    @property
+    def picker_label(self) -> str:
+        """How the run picker names it: runs of one plugin and dataset differ by id and status."""
+        return f"{self.run_id or 'new run'} · {self.status} · {self.label}"
+
     def apply(self, event: dict[str, Any]) -> None:
         """Fold one event into the session's state."""
         kind = event["event"]
@@ -72,6 +77,9 @@ class TrainingSession:
         elif kind == "run_start":
             self.epochs, self.steps = event["epochs"], event["steps_per_epoch"]
             self.epoch = event["initial_epoch"]
+            # A resumed run starts with the epochs it already has (read from its run folder by
+            # whoever made the session); any past the resume point were not kept.
+            self.history = [row for row in self.history if row.get("epoch", 0) <= self.epoch]
             self.monitor = event.get("monitor", "")
             self.phases = list(event.get("phases") or [])
             if len(self.phases) == 1:  # a single phase has no phase events
@@ -101,7 +109,9 @@ class TrainingSession:
         async def read_stderr() -> None:
             assert self.process and self.process.stderr
             async for raw in self.process.stderr:
-                self.stderr_tail.append(raw.decode(errors="replace").rstrip())
+                line = raw.decode(errors="replace").rstrip()
+                self.stderr_tail.append(line)
+                on_event(self, {"event": "log", "line": line})  # for the log pane, not folded
 
         stderr_task = asyncio.create_task(read_stderr())
         assert self.process.stdout

@@ -42,22 +42,51 @@ def write_run(models, run_id, plugin, dataset, created, history, status="complet
     return run
 
 
+async def form_ready(pilot):
+    pane = pilot.app.query_one("#plugins-pane")
+    for _ in range(200):
+        if pane.ready is not None and pane.ready is pane.current:
+            break
+        await pilot.pause(0.05)
+    await pilot.pause()
+
+
 def test_plugins_screen_80x24(app, snap_compare):
-    assert snap_compare(app, terminal_size=(80, 24))
+    assert snap_compare(app, terminal_size=(80, 24), run_before=form_ready)
+
+
+def test_plugins_form_with_own_data_80x24(app, snap_compare):
+    """cnn on an image folder: the path field and the folder's settings fit with the buttons."""
+
+    async def pick_images(pilot):
+        app = pilot.app
+        await form_ready(pilot)
+        names = [p.name for p in app.query_one("#plugins-pane").plugins]
+        await pilot.press(*["down"] * names.index("cnn"))
+        await form_ready(pilot)
+        app.query_one("#dataset-select").value = "images"
+        await pilot.pause(0.3)
+        app.query_one("#plugin-detail").scroll_to_widget(app.query_one("#dataset-select"), top=True, animate=False)
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=pick_images)
 
 
 def test_plugins_screen_lstm_selected(app, snap_compare):
     async def pick_lstm(pilot):
         app = pilot.app
         # The list is sorted by name and opens on its first plugin: walk down to lstm.
+        await form_ready(pilot)
         names = [p.name for p in app.query_one("#plugins-pane").plugins]
         await pilot.press(*["down"] * names.index("lstm"))
-        await pilot.pause()
+        await form_ready(pilot)
+        await pilot.pause(0.3)
 
     assert snap_compare(app, terminal_size=(120, 40), run_before=pick_lstm)
 
 
-def test_training_screen_with_live_curves(app, snap_compare):
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+def test_training_screen_with_live_curves(app, snap_compare, size):
     async def watch_a_run(pilot):
         session = TrainingSession("cnn on shapes", [])
         for event in [{"event": "run_created", "run_id": "cnn-20261125-120000"},
@@ -73,10 +102,11 @@ def test_training_screen_with_live_curves(app, snap_compare):
         await pilot.press("t")
         await pilot.pause()
 
-    assert snap_compare(app, terminal_size=(120, 40), run_before=watch_a_run)
+    assert snap_compare(app, terminal_size=size, run_before=watch_a_run)
 
 
-def test_runs_screen_with_runs_and_curves(app, models, snap_compare):
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+def test_runs_screen_with_runs_and_curves(app, models, snap_compare, size):
     write_run(models, "cnn-20261125-110000", "cnn", "shapes", 1_764_068_400, HISTORY)
     write_run(models, "lenet5-20261125-100000", "lenet5", "mnist", 1_764_064_800, HISTORY[:3])
-    assert snap_compare(app, terminal_size=(120, 40), press=["r"])
+    assert snap_compare(app, terminal_size=size, press=["r"])

@@ -50,12 +50,12 @@ def test_pick_cnn_change_epochs_train_stop_and_quit(tmp_path):
         tmux.keys("Down", "Down")
         tmux.wait_for(r"Convolutional network")  # the plugin's details and form are mounting
         time.sleep(2)  # a cold start (first run after install) mounts the forms later
-        for _ in range(9):  # table -> detail, dataset, 6 hyperparameters -> epochs
+        for _ in range(13):  # table -> detail, dataset, 4 dataset settings, 6 hyperparameters -> epochs
             tmux.keys("Tab")
-        tmux.wait_for(r"epochs\s+▊\s+\d+")  # the focused field scrolls into view
+        tmux.wait_for(r"epochs\s+\d+")  # the focused field scrolls into view
         tmux.keys("End", *["BSpace"] * 4)
         tmux.keys("200", literal=True)  # far more than it will run: Stop must end it
-        tmux.wait_for(r"epochs\s+▊\s+200\b")
+        tmux.wait_for(r"epochs\s+200\b")
         for _ in range(8):  # the other training fields -> "more settings"
             tmux.keys("Tab")
         tmux.keys("data.samples=300 filters=4 blocks=2 early_stopping=false", literal=True)
@@ -67,7 +67,9 @@ def test_pick_cnn_change_epochs_train_stop_and_quit(tmp_path):
         tmux.wait_for(r"interrupted", timeout=90)
         tmux.keys("r")
         tmux.wait_for(r"cnn-\d{8}")
-        tmux.keys("q")
+        tmux.keys("q")  # asks first
+        tmux.wait_for(r"Quit dlterm\?")
+        tmux.keys("y")
         tmux.wait_for(r"^(?!.*Plugins  Training)", timeout=20)
     finally:
         tmux.close()

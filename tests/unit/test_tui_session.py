@@ -45,3 +45,17 @@ def test_the_training_command_is_the_cli_call():
     assert "--json" in cmd and "cnn" in cmd
     resume = train_command(None, resume="cnn-1")
     assert resume[resume.index("--resume") + 1] == "cnn-1" and "cnn" not in resume
+
+
+def test_a_resumed_run_keeps_the_epochs_before_its_start_and_drops_the_rest():
+    session = TrainingSession("cnn on shapes", ["dlterm"])
+    session.history = [{"epoch": e, "loss": 1.0 / e} for e in (1, 2, 3, 4)]  # 4 was not saved as resumable
+    session.apply({"event": "run_start", "epochs": 6, "steps_per_epoch": 4, "initial_epoch": 3, "phases": []})
+    session.apply({"event": "epoch_end", "epoch": 4, "metrics": {"loss": 0.2}, "lr": 0.001, "seconds": 1.0})
+    assert [row["epoch"] for row in session.history] == [1, 2, 3, 4]
+    assert session.history[-1]["loss"] == 0.2
+
+
+def test_the_picker_label_names_id_and_status():
+    session = fold([{"event": "run_created", "run_id": "cnn-7"}])
+    assert session.picker_label == "cnn-7 · running · cnn on shapes"

@@ -9,6 +9,17 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Input, Label, Select, Switch
 
 from dlterm.settings import HyperParameter, check_value
+from dlterm.tui.widgets.path_suggester import PathSuggester
+
+PATH_FIELDS = ("path",)  # text fields that name a file or folder: completed as you type
+
+
+class FieldError(ValueError):
+    """A field's value is invalid; ``field_id`` is the widget to focus."""
+
+    def __init__(self, message: str, field_id: str):
+        super().__init__(message)
+        self.field_id = field_id
 
 
 class SpecForm(Vertical):
@@ -20,10 +31,12 @@ class SpecForm(Vertical):
 
     DEFAULT_CSS = """
     SpecForm { height: auto; }
-    SpecForm .row { height: auto; }
-    SpecForm .row Label { width: 18; padding: 1 1 0 0; }
+    SpecForm .row { height: auto; margin-bottom: 1; }
+    SpecForm .row Label { width: 18; padding: 0 1 0 0; }
     SpecForm .row Input, SpecForm .row Select { width: 1fr; }
-    SpecForm .error { color: $error; height: auto; padding-left: 18; }
+    SpecForm .row Switch { height: 1; border: none; padding: 0; }
+    SpecForm .field-error { color: $error; height: auto; padding-left: 18; display: none; }
+    SpecForm .field-error.-shown { display: block; }
     """
 
     def __init__(self, specs: list[HyperParameter], defaults: dict[str, Any] | None = None, prefix: str = "", **kwargs: Any):
@@ -40,14 +53,19 @@ class SpecForm(Vertical):
             default = self.defaults[spec.name]
             with Horizontal(classes="row"):
                 yield Label(spec.name)
+                # Compact controls: one row per field, so 80x24 shows a dozen, not four.
                 if spec.type == "bool":
                     yield Switch(value=bool(default), id=self.field_id(spec.name), tooltip=spec.help)
                 elif spec.choices is not None:
                     yield Select([(str(c), c) for c in spec.choices], value=default, allow_blank=False,
-                                 id=self.field_id(spec.name), tooltip=spec.help)
+                                 id=self.field_id(spec.name), tooltip=spec.help, compact=True)
+                elif spec.name in PATH_FIELDS:
+                    yield Input(str(default), id=self.field_id(spec.name), suggester=PathSuggester(), compact=True,
+                                placeholder="type a path (the right arrow completes it)", tooltip=spec.help)
                 else:
-                    yield Input(str(default), id=self.field_id(spec.name), tooltip=f"{spec.help} ({spec.describe_range()})")
-            yield Label("", id=f"{self.field_id(spec.name)}-error", classes="error")
+                    yield Input(str(default), id=self.field_id(spec.name), tooltip=f"{spec.help} ({spec.describe_range()})",
+                                compact=True)
+            yield Label("", id=f"{self.field_id(spec.name)}-error", classes="field-error")
 
     def on_input_changed(self, event: Input.Changed) -> None:
         spec = next((s for s in self.specs if self.field_id(s.name) == event.input.id), None)
@@ -65,9 +83,11 @@ class SpecForm(Vertical):
         except ValueError as e:
             if error is not None:
                 error.update(f"{spec.name}: {e}")
+                error.set_class(True, "-shown")
             raise
         if error is not None:
             error.update("")
+            error.set_class(False, "-shown")
         return value
 
     def set_value(self, name: str, value: Any) -> None:
@@ -82,7 +102,10 @@ class SpecForm(Vertical):
         for spec in self.specs:
             widget = self.query_one(f"#{self.field_id(spec.name)}")
             raw = widget.value  # type: ignore[attr-defined]
-            value = self._check(spec, raw)
+            try:
+                value = self._check(spec, raw)
+            except ValueError as e:
+                raise FieldError(f"{spec.name}: {e}", self.field_id(spec.name)) from None
             if value != self.defaults[spec.name]:
                 out[spec.name] = value
         return out
