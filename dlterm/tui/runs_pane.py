@@ -18,10 +18,9 @@ from dlterm.errors import DltermError
 from dlterm.runstore import EXPORTS_DIR, Run, RunStore
 from dlterm.tui.confirm import ConfirmScreen
 from dlterm.tui.predict_input import PREDICT_OPTIONS, predict_items
-from dlterm.tui.widgets.form import SpecForm
 from dlterm.tui.widgets.curves import CurveChart
+from dlterm.tui.widgets.form import SpecForm
 from dlterm.views import config_lines, evaluation_line, export_line, prediction_line, run_header, run_row
-
 
 # Id and status first: a narrow pane scrolls the rest, never those.
 RUNS_PANE_COLUMNS = ("run", "status", "epochs", "best", "plugin", "dataset", "created")

@@ -11,7 +11,18 @@ from typing import Any
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, DataTable, Label, Log, ProgressBar, Select, Sparkline, Static, TabbedContent, TabPane
+from textual.widgets import (
+    Button,
+    DataTable,
+    Label,
+    Log,
+    ProgressBar,
+    Select,
+    Sparkline,
+    Static,
+    TabbedContent,
+    TabPane,
+)
 
 from dlterm.tui.session import TrainingSession
 from dlterm.tui.widgets.curves import CurveChart

@@ -4,16 +4,14 @@ filtering and sorting runs (pilot, no training)."""
 import asyncio
 import time
 
+from test_tui_bugs import history, write_run  # noqa: E402  (same folder)
+from test_tui_form import CatchingApp, pick
 from textual.widgets import DataTable, Input, Markdown, Select
 
 from dlterm.tui.app import DltermApp
 from dlterm.tui.help_screen import HelpScreen
-from dlterm.tui.plugins_pane import PluginsPane
 from dlterm.tui.runs_pane import RunsPane
 from dlterm.tui.user_settings import UserSettings
-
-from test_tui_bugs import history, write_run  # noqa: E402  (same folder)
-from test_tui_form import CatchingApp, pick
 
 
 def test_f1_help_lists_tabs_keys_and_the_settings_file(tmp_path, monkeypatch):

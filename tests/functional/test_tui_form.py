@@ -2,7 +2,6 @@
 Train requests are caught before a child process starts)."""
 
 import asyncio
-import os
 
 import pytest
 from textual.widgets import DataTable, Input, Select
