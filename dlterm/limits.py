@@ -8,69 +8,45 @@ non-blocking so a FIFO cannot stall us), read up to a cap, and archives and imag
 checked from their headers before anything is decoded. Every refusal is one
 :class:`DltermError` naming the file, the limit and what to do.
 
+The file and image checks themselves live in :mod:`dlterm_edge.limits` (devices need
+them too); this module adds dlterm's caps, hints and the Keras-archive checks.
 No TensorFlow here: Pillow is imported only by the image check.
 """
 
 from __future__ import annotations
 
-import errno
 import os
-import stat
 import zipfile
 from pathlib import Path
 
 from dlterm.errors import DltermError
 
-MiB = 1024 * 1024
-GiB = 1024 * MiB
+# The device runtime's bounds: one implementation for dlterm and devices (re-exported here).
+from dlterm_edge.limits import MAX_IMAGE_BYTES as MAX_IMAGE_BYTES
+from dlterm_edge.limits import MAX_IMAGE_PIXELS as MAX_IMAGE_PIXELS
+from dlterm_edge.limits import GiB, InputRefused, MiB, open_regular, size_text, too_large
+from dlterm_edge.limits import ImageRefused as ImageRefused
+from dlterm_edge.limits import check_image as check_image
+from dlterm_edge.limits import read_bytes as edge_read_bytes
 
 MAX_CONFIG_BYTES = 1 * MiB  # a TOML config is a few hundred bytes
 MAX_PLUGIN_BYTES = 4 * MiB  # a plugin is a Python file of a few kilobytes
-MAX_TEXT_BYTES = 10 * MiB  # a text given to predict (@file)
+MAX_TEXT_BYTES = 10 * MiB  # a text given to predict (@file); the device runtime uses the same
 MAX_DATA_BYTES = 1 * GiB  # a data file read whole (CSV, text, pairs, corpus)
-MAX_IMAGE_BYTES = 256 * MiB  # one image file
-MAX_IMAGE_PIXELS = 50_000_000  # about 7000x7000: decoded RGB is 150 MB before resizing
 MAX_ARCHIVE_BYTES = 2 * GiB  # a .keras file's members, uncompressed, together (MobileNetV2: 10 MB)
 MAX_ARCHIVE_MEMBERS = 10_000
 MAX_WEIGHTS_BYTES = 4 * GiB  # an .h5 weights file (not a zip: only its size can be checked)
 
-# What a non-regular file is, for the message.
-_KINDS = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a device"),
-          (stat.S_ISBLK, "a device"), (stat.S_ISSOCK, "a socket"))
-
-
 def _size(n: int) -> str:
-    for unit, scale in (("TiB", 1024 * GiB), ("GiB", GiB), ("MiB", MiB), ("KiB", 1024)):
-        if n >= scale:
-            return f"{n / scale:.3g} {unit}"
-    return f"{n} bytes"
-
-
-def _open_error(path: Path, what: str, error: OSError, hint: str) -> DltermError:
-    if error.errno == errno.ENOENT:
-        return DltermError(f"{what} not found: {path}", hint)
-    if error.errno == errno.ELOOP:
-        return DltermError(f"{what} {path} is a symlink loop", hint)
-    if error.errno == errno.ENAMETOOLONG:
-        return DltermError(f"{what} path is too long: {str(path)[:60]}...", hint)
-    return DltermError(f"cannot read {what} {path}: {error.strerror or error}", hint)
+    return size_text(n)
 
 
 def _fd_regular(path: Path, what: str, hint: str) -> tuple[int, int]:
     """Open ``path`` read-only without blocking; (fd, size) if it is a regular file."""
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
-    except IsADirectoryError:
-        raise DltermError(f"{what} {path} is a folder, not a file", hint) from None
-    except OSError as e:
-        raise _open_error(path, what, e, hint) from None
-    info = os.fstat(fd)
-    if not stat.S_ISREG(info.st_mode):
-        os.close(fd)
-        kind = next((name for test, name in _KINDS if test(info.st_mode)), "special")
-        raise DltermError(f"{what} {path} is {kind}, not a regular file" if kind != "a folder"
-                          else f"{what} {path} is a folder, not a file", hint)
-    return fd, info.st_size
+        return open_regular(path, what)
+    except InputRefused as e:
+        raise DltermError(str(e), hint) from None
 
 
 def regular_file(path: str | os.PathLike, what: str, hint: str, limit: int | None = None) -> Path:
@@ -84,73 +60,16 @@ def regular_file(path: str | os.PathLike, what: str, hint: str, limit: int | Non
 
 
 def _too_large(path: Path, what: str, size: int, limit: int, hint: str) -> DltermError:
-    return DltermError(f"{what} {path} is {_size(size)}, over the limit of {_size(limit)}", hint)
+    return DltermError(too_large(path, what, size, limit), hint)
 
 
 def read_bytes(path: str | os.PathLike, limit: int, what: str, hint: str) -> bytes:
-    """The whole content of a regular file of at most ``limit`` bytes.
-
-    The size is checked on the open descriptor and the read stops at ``limit + 1``
-    bytes, so a file that grows while we read it is refused too.
-    """
-    path = Path(path)
-    fd, size = _fd_regular(path, what, hint)
+    """The whole content of a regular file of at most ``limit`` bytes (see
+    :func:`dlterm_edge.limits.read_bytes`), or a one-line error with ``hint``."""
     try:
-        if size > limit:
-            raise _too_large(path, what, size, limit, hint)
-        os.set_blocking(fd, True)
-        chunks, total = [], 0
-        while total <= limit:
-            chunk = os.read(fd, min(MiB, limit + 1 - total))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            total += len(chunk)
-    except OSError as e:
-        raise _open_error(path, what, e, hint) from None
-    finally:
-        os.close(fd)
-    if total > limit:
-        raise _too_large(path, what, total, limit, hint)
-    return b"".join(chunks)
-
-
-# -- images ----------------------------------------------------------------------------
-
-class ImageRefused(ValueError):
-    """An image that is not a regular file, or too large to decode; the message says which."""
-
-
-def check_image(path: str | os.PathLike) -> tuple[int, int]:
-    """(width, height) from the image's header, refusing what must not be decoded.
-
-    Raises FileNotFoundError for a missing file, :class:`ImageRefused` for a non-regular,
-    oversized or too-many-pixel one, and OSError/ValueError/SyntaxError from Pillow for
-    a file that is not an image. Nothing is decoded: Pillow reads only the header.
-    """
-    from PIL import Image
-
-    path = Path(path)
-    try:
-        fd, size = _fd_regular(path, "image", "")
-    except DltermError as e:
-        if not os.path.lexists(path):
-            raise FileNotFoundError(errno.ENOENT, "not found", str(path)) from None
-        raise ImageRefused(e.message) from None
-    with os.fdopen(fd, "rb") as f:
-        if size > MAX_IMAGE_BYTES:
-            raise ImageRefused(f"image {path} is {_size(size)}, over the limit of {_size(MAX_IMAGE_BYTES)}")
-        os.set_blocking(fd, True)
-        # Pillow's own bomb check (a larger cap) would hide the size; ours is stricter.
-        saved, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
-        try:
-            with Image.open(f) as img:
-                width, height = img.size
-        finally:
-            Image.MAX_IMAGE_PIXELS = saved
-    if width * height > MAX_IMAGE_PIXELS:
-        raise ImageRefused(f"image {path} is {width}x{height} pixels, over the limit of {MAX_IMAGE_PIXELS:,} pixels")
-    return width, height
+        return edge_read_bytes(path, limit, what)
+    except InputRefused as e:
+        raise DltermError(str(e), hint) from None
 
 
 # -- Keras model files -----------------------------------------------------------------

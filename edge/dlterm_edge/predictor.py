@@ -13,6 +13,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from dlterm_edge.errors import InferenceError
+from dlterm_edge.limits import ImageRefused
 from dlterm_edge.preprocess import (
     END,
     PAD,
@@ -145,6 +146,8 @@ class Predictor:
                 images.append(load_image(path, p["height"], p["width"], p["channels"]))
             except FileNotFoundError:
                 raise InferenceError(f"image not found: {path}") from None
+            except ImageRefused as e:  # a FIFO, a device, too many bytes or pixels: never decoded
+                raise InferenceError(str(e)) from None
             except (OSError, ValueError, SyntaxError):
                 raise InferenceError(f"{path} is not a readable image (PNG, JPEG, ...)") from None
         return self._labelled(paths, self.run(np.stack(images)))

@@ -24,7 +24,9 @@ def load_image(path: str | Path, height: int, width: int, channels: int) -> np.n
     """
     from PIL import Image
 
-    with Image.open(path) as img:
+    from dlterm_edge.limits import opened_image  # a regular file under the byte and pixel caps
+
+    with opened_image(path) as img:
         img.load()
         if img.mode in ("RGBA", "LA", "P") or "transparency" in img.info:
             rgba = img.convert("RGBA")

@@ -4,6 +4,7 @@ errors, predict, info, and bench rows that survive a broken variant."""
 from __future__ import annotations
 
 import json
+import os
 
 import numpy as np
 import pytest
@@ -128,3 +129,15 @@ def test_a_garbage_onnx_file_is_one_line(tmp_path, capsys):
     (tmp_path / "model.onnx").write_bytes(b"\x00garbage")
     assert main(["info", str(tmp_path / "model.onnx")]) == 2
     assert "is not a usable ONNX model" in one_line_error(capsys)
+
+
+def test_hostile_inputs_to_device_predict_are_one_line(bundle, tmp_path, capsys):
+    from tests.unit.test_edge_limits import png_header
+
+    bomb = png_header(tmp_path / "bomb.png", 20_000, 20_000)
+    pipe = tmp_path / "pipe.png"
+    os.mkfifo(pipe)
+    for path, message in ((bomb, "is 20000x20000 pixels, over the limit"), (pipe, "is a FIFO (named pipe), not a regular file"),
+                          ("/dev/zero", "is a device, not a regular file")):
+        assert main(["predict", str(bundle), str(path)]) == 2
+        assert message in one_line_error(capsys)
