@@ -397,15 +397,19 @@ def _print_baselines(ev: dict[str, Any]) -> None:
 
     columns, rows = baseline_table(ev)
     if rows:
-        table = Table(*columns, box=None, title="baselines (same test split)", title_justify="left")
-        for row in rows:
-            table.add_row(*row)
-        console.print(table)
+        _print_table(columns, rows, "baselines (same test split)")
         verdict = baseline_verdict(ev)
         if verdict:
             console.print(verdict)
     for note in ev.get("notes") or []:
         console.print(f"[dim]{escape(note)}[/]")
+
+
+def _print_table(columns: Any, rows: list[Any], title: str) -> None:
+    table = Table(*columns, box=None, title=title, title_justify="left")
+    for row in rows:
+        table.add_row(*row)
+    console.print(table)
 
 
 def _print_classes(ev: dict[str, Any], worst: int) -> None:
@@ -420,10 +424,7 @@ def _print_classes(ev: dict[str, Any], worst: int) -> None:
         console.print(table)
     rows = per_class_rows(ev)
     if rows:
-        table = Table("class", "precision", "recall", "f1", "support", box=None, title="per class", title_justify="left")
-        for row in rows:
-            table.add_row(*row)
-        console.print(table)
+        _print_table(("class", "precision", "recall", "f1", "support"), rows, "per class")
     line = confused_line(ev)
     if line:
         console.print(line)
