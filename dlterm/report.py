@@ -25,11 +25,12 @@ from dlterm.compare import NOT_METRICS, bench_latencies, compare_runs, number
 from dlterm.errors import DltermError
 from dlterm.runstore import Run
 from dlterm.svgplot import heatmap, line_chart
-from dlterm.views import comparison_rows, format_metric
+from dlterm.views import baseline_verdict, comparison_rows, format_metric
 
 # Evaluation keys this module draws itself; any other key is shown as a plain table.
 DRAWN = {"run_id", "checkpoint", "samples", "metrics", "confusion_matrix", "class_names", "recall",
-         "examples", "sample", "forecast", "units"}
+         "examples", "sample", "forecast", "units", "baselines", "per_class", "confused_pairs", "worst",
+         "notes", "headline", "higher_is_better"}
 MAX_TABLE_ROWS = 200  # a generic section longer than this is cut (the JSON has it all)
 MAX_FORECAST_POINTS = 2000
 
@@ -221,19 +222,42 @@ def evaluation_section(evaluation: dict[str, Any], task: str) -> str:
            + (f", values in {_text(evaluation.get('units'))}" if isinstance(evaluation.get("units"), str) else "") + "</p>"]
     metrics = evaluation.get("metrics") or {}
     out.append(_table(["metric", "value"], [[k, v] for k, v in metrics.items()]))
+    baselines = [b for b in evaluation.get("baselines") or [] if isinstance(b, dict)]
+    if baselines:  # the same split, fitted on the same training rows (see dlterm.tasks)
+        keys = list(dict.fromkeys(k for b in baselines for k in b.get("metrics", {})))
+        keys.sort(key=lambda k: k != evaluation.get("headline"))
+        rows = [["model", *[metrics.get(k) for k in keys], "the trained network"]]
+        rows += [[str(b.get("name", "")).replace("_", " "), *[b.get("metrics", {}).get(k) for k in keys],
+                  b.get("description", "")] for b in baselines]
+        verdict = baseline_verdict(evaluation)
+        out.append("<h3>Baselines (same test split)</h3>" + _table(["method", *keys, "what"], rows)
+                   + (f'<p class="note">{escape(verdict)}</p>' if verdict else ""))
     confusion = confusion_of(evaluation)
     if confusion:
         matrix, names = confusion
         out.append('<h3>Confusion matrix</h3><div class="charts">'
                    + heatmap(matrix, names, title="test split: rows true, columns predicted") + "</div>")
-        if "per_class" not in evaluation:  # a newer evaluation brings its own (shown below)
-            out.append("<h3>Per class</h3>" + _table(["class", "precision", "recall", "f1", "support"],
-                                                     [[r["class"], *(None if r[k] is None else Rate(r[k])
-                                                                      for k in ("precision", "recall", "f1")), r["support"]]
-                                                      for r in per_class(matrix, names)]))
-        pairs = confused_pairs(matrix, names)
-        if pairs:
-            out.append("<h3>Most confused</h3>" + _table(["true", "predicted", "count"], [list(p.values()) for p in pairs]))
+    if evaluation.get("per_class"):
+        classes = [[c["label"], Rate(c["precision"]), Rate(c["recall"]), Rate(c["f1"]), c["support"]]
+                   for c in evaluation["per_class"]]
+    elif confusion:  # an evaluation from before dlterm kept per-class scores: from the matrix
+        classes = [[r["class"], *(None if r[k] is None else Rate(r[k]) for k in ("precision", "recall", "f1")), r["support"]]
+                   for r in per_class(*confusion)]
+    else:
+        classes = []
+    if classes:
+        out.append("<h3>Per class</h3>" + _table(["class", "precision", "recall", "f1", "support"], classes))
+    pairs = evaluation.get("confused_pairs") or (confused_pairs(*confusion) if confusion else [])
+    if pairs:
+        out.append("<h3>Most confused</h3>" + _table(["true", "predicted", "count"],
+                                                    [[p["true"], p["predicted"], p["count"]] for p in pairs]))
+    worst = evaluation.get("worst") or []
+    if worst:
+        out.append("<h3>Most confidently wrong</h3>" + _table(
+            ["#", "example", "true", "predicted", "confidence"],
+            [[w["index"], w.get("source"), w["label"], w["predicted"], Rate(w["confidence"])] for w in worst], numeric_from=4))
+    for note in evaluation.get("notes") or []:
+        out.append(f'<p class="note">{escape(note)}</p>')
     forecast = forecast_of(evaluation)
     if forecast:
         actual, predicted = forecast

@@ -110,7 +110,8 @@ def test_charts_escape_labels_and_drop_points_that_are_not_finite():
 
 
 def test_the_report_is_one_self_contained_escaped_page(tmp_path):
-    evaluation = {**CLASSIFIED, "baselines": {"logistic regression": {"accuracy": 0.6}},
+    evaluation = {**CLASSIFIED, "headline": "accuracy",
+                  "baselines": [{"name": "pixel_logistic", "description": "logistic regression", "metrics": {"accuracy": 0.9}}],
                   "examples": [{"source": HOSTILE, "target": "b", "output": "c", "correct": False}],
                   "sample": {"seed": "ROMEO:", "temperature": 0.8, "text": HOSTILE}}
     make_run(tmp_path, "cnn-1", evaluation=evaluation, exports=[EXPORT], error=HOSTILE, status="failed")
@@ -126,7 +127,7 @@ def test_the_report_is_one_self_contained_escaped_page(tmp_path):
     assert html.count("&lt;script&gt;alert(1)&lt;/script&gt;") >= 4  # class name, example, sample, error
     assert "Confusion matrix" in html and "Per class" in html and "Most confused" in html
     assert '<td class="num">0.8000</td>' in html  # recall of "disc", 8 of 10, as a rate
-    assert "Logistic regression" in html or "logistic regression" in html  # a section this module does not know
+    assert "pixel logistic" in html and "pixel logistic beats the model" in html  # the baselines and their verdict
     assert "Forecast against actual" in html and "passengers" in html
     assert "Decoded test examples" in html and "Generated sample" in html
     assert "model.onnx" in html and "0.12" in html
@@ -150,13 +151,13 @@ def test_a_forecasters_evaluation_keeps_its_test_forecast_in_original_units():
 
     import numpy as np
 
-    from dlterm.tasks import get_task
+    from dlterm.tasks.sequence_forecasting import forecast_series
 
     # Last values 10 and 20; true next values 12 and 18 (scaled changes +1, -1 with scale 2).
     bundle = SimpleNamespace(y_test=np.array([[1.0], [-1.0]]), extra={"last_test": np.array([10.0, 20.0])},
                              preprocessing={"scale": [2.0], "target": "value"})
-    result = get_task("sequence-forecasting").evaluate(bundle, np.array([[1.0], [0.0]]), None)
-    assert result["forecast"] == {"actual": [12.0, 18.0], "predicted": [12.0, 20.0]}
+    result = forecast_series(bundle.y_test, np.array([[1.0], [0.0]]), bundle.extra["last_test"], bundle.preprocessing)
+    assert result == {"actual": [12.0, 18.0], "predicted": [12.0, 20.0]}
     json.dumps(result)  # plain floats: evaluation.json takes it as it is
 
 
