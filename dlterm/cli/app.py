@@ -23,14 +23,16 @@ app = typer.Typer(
     no_args_is_help=False,
     add_completion=False,
     pretty_exceptions_enable=False,
-    rich_markup_mode="rich",
+    rich_markup_mode=None,  # plain Click help: reads at 80 columns, no markup to swallow [sections]
 )
 plugins_app = typer.Typer(help="List architecture plugins, or show one.", invoke_without_command=True)
 app.add_typer(plugins_app, name="plugins")
+datasets_app = typer.Typer(help="List datasets, show one, or write sample inputs of one.", invoke_without_command=True)
+app.add_typer(datasets_app, name="datasets")
 
 console = Console(highlight=False)
 
-PluginDirs = Annotated[Optional[list[Path]], typer.Option("--plugin-dir", help="extra user plugin folder (repeatable); default ~/.dlterm/plugins or $DLTERM_PLUGIN_PATH")]
+PluginDirs = Annotated[Optional[list[Path]], typer.Option("--plugin-dir", metavar="DIR", help="extra user plugin folder (repeatable); default ~/.dlterm/plugins or $DLTERM_PLUGIN_PATH")]
 ModelsDir = Annotated[Optional[Path], typer.Option("--models-dir", envvar="DLTERM_HOME", help="where runs live (default ./models)")]
 JsonFlag = Annotated[bool, typer.Option("--json", help="machine-readable JSON output")]
 RunRef = Annotated[str, typer.Argument(help="run id, a unique prefix of one, or 'latest'")]
@@ -98,7 +100,7 @@ def plugins_list(ctx: typer.Context, as_json: JsonFlag = False, plugin_dir: Plug
 def plugins_show(name: str, as_json: JsonFlag = False, plugin_dir: PluginDirs = None) -> None:
     """Describe a plugin: what it is, its hyperparameters and its training defaults."""
     from dlterm.discovery import get_plugin
-    from dlterm.training_options import TRAINING_OPTIONS
+    from dlterm.tasks import get_task
 
     p = get_plugin(name, _dirs(plugin_dir))
     if as_json:
@@ -112,7 +114,7 @@ def plugins_show(name: str, as_json: JsonFlag = False, plugin_dir: PluginDirs = 
         table.add_row(h.name, h.type, str(h.default), h.describe_range(), h.help)
     console.print(table)
     table = Table("option", "default", "allowed", "help", title="\ntraining options (flags, --set or \\[training] in --config)", title_justify="left", box=None)
-    for o in TRAINING_OPTIONS:
+    for o in get_task(p.task).training_options():
         default = p.training_defaults.get(o.name, o.default)
         table.add_row(o.name, str(default), o.describe_range(), o.help)
     console.print(table)
@@ -131,25 +133,84 @@ def new_plugin(
 
     folder = plugin_dir or user_plugin_dirs()[0]
     path = scaffold(name, folder.expanduser(), task, force)
-    console.print(f"wrote {path}\nnext: edit it, then `dlterm plugins` to check it and `dlterm train {name}` to train it")
+    say = lambda text: console.print(text, soft_wrap=True)  # noqa: E731 - paths are copied: never wrapped
+    say(f"wrote {path}")
+    if plugin_dir is not None and folder.expanduser().resolve() not in [d.expanduser().resolve() for d in user_plugin_dirs()]:
+        # dlterm only searches its plugin folders: say how this one is found
+        say(f"note: {folder} is not a plugin folder dlterm searches; pass `--plugin-dir {folder}` to each "
+            f"command, or set DLTERM_PLUGIN_PATH={folder}")
+        say(f"next: edit it, then `dlterm plugins --plugin-dir {folder}` to check it and "
+            f"`dlterm train {name} --plugin-dir {folder}` to train it")
+        return
+    say(f"next: edit it, then `dlterm plugins` to check it and `dlterm train {name}` to train it")
 
 
 # -- datasets --------------------------------------------------------------------------
 
-@app.command("datasets")
-def datasets_list(as_json: JsonFlag = False) -> None:
+def _dataset_dict(d: Any) -> dict[str, Any]:
+    return {"name": d.name, "title": d.title, "task": d.task, "source": d.source, "description": d.description,
+            "needs_path": d.needs_path, "has_samples": bool(d.sampler), "settings": [s.to_dict() for s in d.settings]}
+
+
+@datasets_app.callback()
+def datasets_list(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     """List datasets and the task each serves."""
+    if ctx.invoked_subcommand is not None:
+        return
     from dlterm.datasets import DATASETS
 
     if as_json:
-        _print_json([{"name": d.name, "title": d.title, "task": d.task, "source": d.source, "description": d.description,
-                      "needs_path": d.needs_path, "settings": [s.to_dict() for s in d.settings]} for d in DATASETS.values()])
+        _print_json([_dataset_dict(d) for d in DATASETS.values()])
         return
     table = Table("name", "task", "source", "title", box=None)
     for d in DATASETS.values():
         table.add_row(d.name, d.task, d.source + (" (needs --data)" if d.needs_path else ""), d.title)
     console.print(table)
-    console.print("\nsettings: data.NAME=VALUE with --set, or a \\[data] table in --config; details with --json")
+    console.print("\nsettings: `dlterm datasets show NAME`; sample inputs: `dlterm datasets sample NAME -o DIR`")
+
+
+@datasets_app.command("show")
+def datasets_show(name: str, as_json: JsonFlag = False) -> None:
+    """Describe a dataset: what it holds, the task it serves and its settings."""
+    from dlterm.datasets import get_dataset
+
+    d = get_dataset(name)
+    if as_json:
+        _print_json(_dataset_dict(d))
+        return
+    console.print(f"[bold]{d.name}[/] — {d.title}  ({d.task}; {d.source})\n")
+    console.print(d.description + "\n")
+    if d.needs_path:
+        console.print("reads your files: `dlterm train PLUGIN --data PATH`\n")
+    table = Table("setting", "type", "default", "allowed", "help", box=None,
+                  title="settings (--set data.NAME=VALUE or \\[data] in --config)", title_justify="left")
+    for h in d.settings:
+        table.add_row(h.name, h.type, str(h.default), h.describe_range(), h.help)
+    console.print(table)
+    if d.sampler:
+        console.print(f"\nsample inputs for `dlterm predict`: dlterm datasets sample {d.name} -o samples")
+
+
+@datasets_app.command("sample")
+def datasets_sample(
+    name: str,
+    output: Annotated[Path, typer.Option("--output", "-o", metavar="DIR", help="folder to write into (created if missing)")] = Path("samples"),
+    count: Annotated[int, typer.Option("--count", "-n", min=1, max=100, help="how many inputs")] = 4,
+    as_json: JsonFlag = False,
+) -> None:
+    """Write a few fresh inputs of an offline dataset (images, a CSV, texts) for `dlterm predict`."""
+    from dlterm.datasets import get_dataset
+    from dlterm.datasets.samples import write_samples
+
+    paths = write_samples(get_dataset(name), output.expanduser(), count)
+    if as_json:
+        _print_json({"dataset": name, "files": [str(p) for p in paths]})
+        return
+    for p in paths:
+        console.print(f"wrote {p}", soft_wrap=True)
+    first = paths[0]
+    arg = f"@{first}" if first.suffix == ".txt" else str(first)
+    console.print(f"next: dlterm predict latest {arg}", soft_wrap=True)
 
 
 # -- train -----------------------------------------------------------------------------
@@ -159,8 +220,8 @@ def train(
     plugin: Annotated[Optional[str], typer.Argument(help="architecture plugin (see `dlterm plugins`)")] = None,
     dataset: Annotated[Optional[str], typer.Option("--dataset", "-d", help="dataset name (see `dlterm datasets`); default: the plugin's")] = None,
     data: Annotated[Optional[str], typer.Option("--data", help="your data: an image folder, a CSV series, a labelled text CSV/TSV, a pairs TSV or a text file (by the plugin's task)")] = None,
-    config: Annotated[Optional[Path], typer.Option("--config", "-c", help="TOML file with [hyperparameters], [training], [data]")] = None,
-    sets: Annotated[Optional[list[str]], typer.Option("--set", "-s", help="KEY=VALUE for a hyperparameter, training option or data.SETTING (repeatable)")] = None,
+    config: Annotated[Optional[Path], typer.Option("--config", "-c", metavar="FILE", help="TOML file with [hyperparameters], [training], [data]")] = None,
+    sets: Annotated[Optional[list[str]], typer.Option("--set", "-s", metavar="KEY=VALUE", help="KEY=VALUE for a hyperparameter, training option or data.SETTING (repeatable)")] = None,
     epochs: Annotated[Optional[int], typer.Option("--epochs", "-e")] = None,
     batch_size: Annotated[Optional[int], typer.Option("--batch-size", "-b")] = None,
     optimizer: Annotated[Optional[str], typer.Option(help="adam, sgd, rmsprop, adagrad or adadelta")] = None,
@@ -171,7 +232,7 @@ def train(
     patience: Annotated[Optional[int], typer.Option()] = None,
     seed: Annotated[Optional[int], typer.Option()] = None,
     window: Annotated[Optional[int], typer.Option(help="forecasting: past steps per sample")] = None,
-    column: Annotated[Optional[list[str]], typer.Option(help="CSV column (repeatable; the first is forecast)")] = None,
+    column: Annotated[Optional[list[str]], typer.Option(metavar="NAME", help="CSV column (repeatable; the first is forecast)")] = None,
     image_size: Annotated[Optional[int], typer.Option(help="images: resize to this square size")] = None,
     strategy: Annotated[Optional[str], typer.Option(help="tf.distribute: default, mirrored (local GPUs) or multiworker (TF_CONFIG, Kubernetes Indexed Job, Slurm)")] = None,
     weights: Annotated[Optional[str], typer.Option(help="pretrained weights, for plugins that take them: imagenet, none, a file, or run:RUN_ID")] = None,
@@ -468,7 +529,7 @@ def delete(
 def export(
     run: RunRef,
     fmt: Annotated[str, typer.Option("--format", "-f", help="onnx, tflite or all")] = "all",
-    quantize: Annotated[Optional[list[str]], typer.Option("--quantize", "-q", help="TFLite: none, float16, dynamic, int8 or all (repeatable)")] = None,
+    quantize: Annotated[Optional[list[str]], typer.Option("--quantize", "-q", metavar="MODE", help="TFLite: none, float16, dynamic, int8 or all (repeatable)")] = None,
     opset: Annotated[int, typer.Option(help="ONNX opset")] = 17,
     bundle: Annotated[Optional[Path], typer.Option("--bundle", help="write a deploy folder: models, labels, metadata, model card, test sample, SHA256SUMS")] = None,
     force: Annotated[bool, typer.Option("--force", help="with --bundle: replace a non-empty folder")] = False,
@@ -534,7 +595,7 @@ def exports_table(results: list[dict[str, Any]]) -> Table:
 @app.command("predict")
 def predict(
     model: Annotated[str, typer.Argument(help="an exported .onnx/.tflite file, a deploy bundle folder, or a run id")],
-    inputs: Annotated[list[str], typer.Argument(help="image files; recent values or a CSV (forecasting); texts, or @file.txt (text tasks); a seed text (generation)")],
+    inputs: Annotated[list[str], typer.Argument(metavar="INPUT...", help="image files; recent values or a CSV (forecasting); texts, or @file.txt (text tasks); a seed text (generation)")],
     steps: Annotated[int, typer.Option(min=1, max=10_000, help="forecasting: how many steps ahead")] = 1,
     length: Annotated[int, typer.Option(min=1, max=100_000, help="text generation: characters to generate")] = 200,
     temperature: Annotated[float, typer.Option(min=0.0, max=10.0, help="text generation: <1 safer, >1 wilder, 0 greedy")] = 1.0,

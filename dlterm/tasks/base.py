@@ -100,6 +100,13 @@ class Task:
         """Options that make ``predict`` on :meth:`sample_inputs` give the same answer every time."""
         return {}
 
+    def training_options(self) -> list[Any]:
+        """The training options that mean something for this task (image augmentation only
+        where the task says it is ``augmentable``), in the order users see them."""
+        from dlterm.training_options import AUGMENTATION_OPTIONS, TRAINING_OPTIONS
+
+        return [o for o in TRAINING_OPTIONS if self.augmentable or o.name not in AUGMENTATION_OPTIONS]
+
     def datasets(self) -> list[Any]:
         """The registered datasets that serve this task."""
         from dlterm.datasets import DATASETS

@@ -1,0 +1,133 @@
+"""The CLI as people read it: help at 80 columns, task-filtered options, dataset details.
+
+Rendered in-process with typer's CliRunner (no TensorFlow, milliseconds per command).
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from typer.testing import CliRunner
+
+from dlterm.cli.app import app
+
+COMMANDS = [[], ["plugins"], ["plugins", "show"], ["new-plugin"], ["datasets"], ["datasets", "show"],
+            ["datasets", "sample"], ["train"], ["runs"], ["show"], ["evaluate"], ["delete"], ["export"],
+            ["predict"], ["bench"], ["launch"], ["ui"]]
+
+
+def cli(*args: str, width: int = 80):
+    return CliRunner().invoke(app, list(args), terminal_width=width)
+
+
+def help_text(command: list[str]) -> str:
+    result = cli(*command, "--help")
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "dlterm")
+def test_help_fits_80_columns_and_reads_cleanly(command):
+    text = help_text(command)
+    lines = text.splitlines()
+    assert all(len(line) <= 80 for line in lines), [line for line in lines if len(line) > 80]
+    assert "<bool>" not in text  # a flag takes no value
+    options = [line for line in lines if line.lstrip().startswith("-")]
+    assert not any("<list[" in line for line in options)  # repeatable options name their value
+    # The help column is wide enough that descriptions never wrap a word per line.
+    one_word = [i for i, line in enumerate(lines) if line.startswith(" " * 20) and len(line.split()) == 1]
+    assert not any(b == a + 1 for a, b in zip(one_word, one_word[1:])), text
+
+
+def test_train_help_keeps_bracketed_config_sections():
+    text = re.sub(r"\s+", " ", help_text(["train"]))
+    assert "TOML file with [hyperparameters], [training], [data]" in text
+    assert "--augment / --no-augment" in text
+
+
+def option_names(output: str) -> set[str]:
+    """First words of the training-options table rows of `dlterm plugins show`."""
+    table = output.split("training options", 1)[1]
+    return {line.split()[0] for line in table.splitlines()[1:] if line.strip()}
+
+
+@pytest.mark.parametrize("plugin", ["lstm", "bilstm", "seq2seq", "charlstm"])
+def test_plugins_show_lists_no_image_augmentation_for_other_tasks(plugin):
+    result = cli("plugins", "show", plugin, width=200)
+    assert result.exit_code == 0, result.output
+    names = option_names(result.output)
+    assert "epochs" in names and "learning_rate" in names
+    assert names.isdisjoint({"augment", "rotation", "shift", "flip", "zoom", "shear"})
+
+
+def test_plugins_show_lists_augmentation_for_image_tasks():
+    result = cli("plugins", "show", "cnn", width=200)
+    assert {"augment", "rotation", "flip"} <= option_names(result.output)
+
+
+def test_task_declares_its_training_options():
+    from dlterm.tasks import get_task
+
+    image = {o.name for o in get_task("image-classification").training_options()}
+    series = {o.name for o in get_task("sequence-forecasting").training_options()}
+    assert "zoom" in image and "zoom" not in series and "patience" in series
+
+
+def test_datasets_show_lists_settings():
+    result = cli("datasets", "show", "seasonal", width=120)
+    assert result.exit_code == 0, result.output
+    rows = {line.split()[0]: line.split() for line in result.output.splitlines() if line.strip()}
+    assert rows["window"][1:3] == ["int", "12"] and rows["length"][1:3] == ["int", "600"]
+    assert "dlterm datasets sample seasonal" in result.output
+
+
+def refusal(result) -> str:
+    """The DltermError a command raised (dlterm.__main__ prints it as one line, exit 2)."""
+    from dlterm.errors import DltermError
+
+    assert isinstance(result.exception, DltermError), result.output
+    assert result.exception.exit_code == 2
+    return result.exception.message
+
+
+def test_datasets_show_unknown_name_is_refused():
+    assert "unknown dataset 'nope'" in refusal(cli("datasets", "show", "nope"))
+
+
+@pytest.mark.parametrize("name,pattern", [("shapes", "*.png"), ("seasonal", "series.csv"), ("phrases", "phrase-*.txt"),
+                                          ("dates", "date-*.txt"), ("pydoc", "seed-*.txt")])
+def test_datasets_sample_writes_inputs_predict_reads(name, pattern, tmp_path):
+    result = cli("datasets", "sample", name, "-o", str(tmp_path / "s"), "-n", "3")
+    assert result.exit_code == 0, result.output
+    files = sorted((tmp_path / "s").glob(pattern))
+    assert files and all(f.stat().st_size > 0 for f in files)
+    assert "next: dlterm predict latest" in result.output
+
+
+def test_sample_inputs_have_the_trained_form(tmp_path):
+    from PIL import Image
+
+    from dlterm.datasets import get_dataset
+    from dlterm.datasets.samples import write_samples
+
+    images = write_samples(get_dataset("shapes"), tmp_path, 4)
+    assert [p.name.split("-")[0] for p in images] == ["disc", "square", "triangle", "cross"]
+    assert Image.open(images[0]).size == (28, 28)
+    (series,) = write_samples(get_dataset("seasonal"), tmp_path, 1)
+    lines = series.read_text().splitlines()
+    assert lines[0] == "value" and len(lines) == 121 and all(float(v) > 0 for v in lines[1:])
+
+
+def test_datasets_sample_refuses_a_dataset_without_samples(tmp_path):
+    assert "has no sample inputs" in refusal(cli("datasets", "sample", "mnist", "-o", str(tmp_path)))
+
+
+def test_new_plugin_in_a_custom_folder_says_how_it_is_found(tmp_path, monkeypatch):
+    monkeypatch.delenv("DLTERM_PLUGIN_PATH", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    folder = tmp_path / "mine"
+    result = cli("new-plugin", "myarch", "--plugin-dir", str(folder), width=200)
+    assert result.exit_code == 0, result.output
+    assert (folder / "myarch.py").is_file()
+    assert f"--plugin-dir {folder}" in result.output and f"DLTERM_PLUGIN_PATH={folder}" in result.output
