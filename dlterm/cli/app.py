@@ -43,7 +43,19 @@ def _dirs(plugin_dirs: Optional[list[Path]]) -> list[str]:
 
 
 def _print_json(obj: Any) -> None:
-    sys.stdout.write(json.dumps(obj, indent=2, default=str) + "\n")
+    sys.stdout.write(json.dumps(with_schema(obj), indent=2, default=str) + "\n")
+
+
+def with_schema(obj: Any) -> Any:
+    """Every --json document names its schema version: an object carries ``schema``, and so
+    does each object of a list (lists stay lists for existing scripts). README: JSON output."""
+    from dlterm.events import SCHEMA_VERSION
+
+    if isinstance(obj, dict):
+        return {"schema": SCHEMA_VERSION, **obj}
+    if isinstance(obj, list):
+        return [with_schema(item) if isinstance(item, dict) else item for item in obj]
+    return obj
 
 
 @app.callback(invoke_without_command=True)
@@ -690,7 +702,7 @@ def launch(
     from dlterm.events import json_lines_sink
     from dlterm.launch import launch_local
 
-    if as_json:
+    if as_json or "--json" in ctx.args:  # `launch -- train ... --json` asks for JSON too
         show = json_lines_sink()
     else:
         from dlterm.cli.progress import ProgressDisplay

@@ -131,3 +131,50 @@ def test_new_plugin_in_a_custom_folder_says_how_it_is_found(tmp_path, monkeypatc
     assert result.exit_code == 0, result.output
     assert (folder / "myarch.py").is_file()
     assert f"--plugin-dir {folder}" in result.output and f"DLTERM_PLUGIN_PATH={folder}" in result.output
+
+
+# -- JSON output: one naming scheme, a schema version, --json honoured ---------------------
+
+def test_runs_and_show_json_name_the_run_run_id_with_a_schema(tmp_path):
+    import json
+
+    from dlterm.events import SCHEMA_VERSION
+    from dlterm.runstore import RunStore
+
+    run = RunStore(tmp_path).create("cnn", {"task": "image-classification", "dataset": "shapes",
+                                            "config": {"hyperparameters": {}, "training": {"epochs": 1}, "data": {}}})
+    run.release()
+    listed = json.loads(cli("runs", "--json", "--models-dir", str(tmp_path)).output)
+    shown = json.loads(cli("show", run.id, "--json", "--models-dir", str(tmp_path)).output)
+    for doc in (listed[0], shown):
+        assert doc["run_id"] == run.id and doc["id"] == run.id  # id: the old name, kept
+        assert doc["schema"] == SCHEMA_VERSION
+
+
+def test_every_json_list_item_and_event_carries_the_schema():
+    import json
+
+    from dlterm.events import SCHEMA_VERSION, make_event
+
+    for args in (["plugins", "--json"], ["datasets", "--json"], ["datasets", "show", "dates", "--json"]):
+        doc = json.loads(cli(*args).output)
+        assert all(item["schema"] == SCHEMA_VERSION for item in (doc if isinstance(doc, list) else [doc]))
+    assert make_event("summary", "r")["schema"] == SCHEMA_VERSION
+
+
+def test_launch_honours_json_given_to_train(monkeypatch):
+    import json
+
+    import dlterm.launch
+
+    seen = {}
+
+    def fake_launch(args, workers, show):
+        seen["args"] = args
+        show({"event": "summary", "run_id": "r", "status": "completed"})
+        return 0
+
+    monkeypatch.setattr(dlterm.launch, "launch_local", fake_launch)
+    result = cli("launch", "--workers", "2", "--", "train", "cnn", "--json")
+    assert result.exit_code == 0 and seen["args"][-1] == "--json"
+    assert json.loads(result.output.strip())["event"] == "summary"  # a JSON line, not the progress display
