@@ -249,3 +249,44 @@ def markdown_table(header: list[str], rows: list[list[str]]) -> str:
     lines = ["| " + " | ".join(cell(h) for h in header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(cell(c) for c in row) + " |" for row in rows]
     return "\n".join(lines) + "\n"
+
+RULE_CHARS = frozenset("_=─━-")
+
+
+def fit_columns(text: str, width: int) -> str:
+    """A fixed-width table (the Keras model summary) narrowed to ``width`` by shrinking the
+    runs of spaces between its columns, instead of letting the terminal wrap every row.
+
+    Rows (lines starting with a space) and rules are narrowed; titles and totals are short
+    and stay as they are. A gap keeps two spaces, one if two are still too wide.
+    """
+    lines = text.splitlines()
+    if all(len(line.rstrip()) <= width for line in lines):
+        return text
+
+    def is_rule(line: str) -> bool:
+        return bool(line.strip()) and set(line.strip()) <= RULE_CHARS
+
+    rows = [line.rstrip() for line in lines if line.startswith(" ") and not is_rule(line)]
+    if not rows:
+        return text
+    span = max(len(r) for r in rows)
+    blank = [all(c >= len(r) or r[c] == " " for r in rows) for c in range(span)]
+    for gap in (2, 1):
+        keep, run = [], 0
+        for is_blank in blank:
+            run = run + 1 if is_blank else 0
+            keep.append(run <= gap)
+        narrowed = {r: "".join(ch for ch, k in zip(r.ljust(span), keep) if k).rstrip() for r in rows}
+        new_width = max(len(r) for r in narrowed.values())
+        if new_width <= width:
+            break
+    out = []
+    for line in lines:
+        if is_rule(line):
+            out.append(line.strip()[0] * new_width)
+        elif line.startswith(" "):
+            out.append(narrowed.get(line.rstrip(), line))
+        else:
+            out.append(line)
+    return "\n".join(out) + ("\n" if text.endswith("\n") else "")

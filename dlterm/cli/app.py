@@ -335,7 +335,7 @@ def show(run: RunRef, as_json: JsonFlag = False, models_dir: ModelsDir = None) -
     from dlterm.cli.plot import sparkline
     from dlterm.evaluate import evaluation_of
     from dlterm.runstore import RunStore
-    from dlterm.views import config_lines, evaluation_line, format_metric, run_header
+    from dlterm.views import config_lines, evaluation_line, fit_columns, format_metric, run_header
 
     r = RunStore(models_dir).get(run)
     history = r.history()
@@ -368,8 +368,8 @@ def show(run: RunRef, as_json: JsonFlag = False, models_dir: ModelsDir = None) -
         console.print("[bold]exports:[/]")
         console.print(exports_table(exports))
     summary = r.summary_text()
-    if summary:
-        console.print("[bold]model:[/]\n" + escape(summary))
+    if summary:  # Keras writes it 88 wide: narrowed to the terminal, never wrapped row by row
+        console.print("[bold]model:[/]\n" + escape(fit_columns(summary, console.width)), soft_wrap=True)
 
 
 @app.command("compare")

@@ -178,3 +178,49 @@ def test_launch_honours_json_given_to_train(monkeypatch):
     result = cli("launch", "--workers", "2", "--", "train", "cnn", "--json")
     assert result.exit_code == 0 and seen["args"][-1] == "--json"
     assert json.loads(result.output.strip())["event"] == "summary"  # a JSON line, not the progress display
+
+
+# -- output formatting -----------------------------------------------------------------------
+
+def keras_summary(rows: list[tuple[str, str, str, str]]) -> str:
+    """A model summary laid out as tf-keras writes it with line_length=88 (four columns)."""
+    body = [f" {a:<24}{b:<26}{c:<9}{d:<28}" for a, b, c, d in rows]
+    return "\n".join(['Model: "model"', "_" * 88, body[0], "=" * 88, *body[1:], "=" * 88,
+                      "Total params: 4850 (18.95 KB)", "_" * 88]) + "\n"
+
+
+SUMMARY_ROWS = [("Layer (type)", "Output Shape", "Param #", "Connected to"),
+                ("encoder_source_tokens (", "[(None, None)]", "0", "[]"),
+                ("InputLayer)", "", "", ""),
+                ("embedding (Embedding)", "(None, None, 8)", "400", "['encoder_source_tokens[0]["),
+                ("", "", "", "0]']"),
+                ("lstm (LSTM)", "[(None, 16),", "1600", "['embedding[0][0]']")]
+
+
+def test_model_summary_is_narrowed_not_wrapped():
+    from dlterm.views import fit_columns
+
+    text = keras_summary(SUMMARY_ROWS)
+    assert max(len(line.rstrip()) for line in text.splitlines()) > 80  # the problem: wider than a terminal
+    narrowed = fit_columns(text, 80)
+    lines = narrowed.splitlines()
+    assert len(lines) == len(text.splitlines()) and max(len(line) for line in lines) <= 80
+    assert [line.split() for line in lines if "_" not in line and "=" not in line] == \
+           [line.split() for line in text.splitlines() if "_" not in line and "=" not in line]  # same words, same rows
+    embedding = next(line for line in lines if "embedding (Embedding)" in line)
+    assert embedding.index("400") < embedding.index("['encoder")  # columns still line up
+    assert fit_columns("short\n", 80) == "short\n"
+
+
+def test_show_prints_the_summary_within_80_columns(tmp_path):
+    from dlterm.runstore import SUMMARY_TXT, RunStore
+
+    run = RunStore(tmp_path).create("cnn", {"task": "image-classification", "dataset": "shapes",
+                                            "config": {"hyperparameters": {}, "training": {"epochs": 1}, "data": {}}})
+    run.file(SUMMARY_TXT).write_text(keras_summary(SUMMARY_ROWS))
+    run.release()
+    result = cli("show", run.id, "--models-dir", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    model = result.output.split("model:", 1)[1].splitlines()
+    assert any("embedding (Embedding)" in line and "['encoder_source_tokens[0][" in line for line in model)  # one row
+    assert max(len(line) for line in model) <= 80
