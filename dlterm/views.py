@@ -85,6 +85,15 @@ def run_header(meta: dict[str, Any], status: str) -> list[str]:
     return lines
 
 
+def metric_notes(task: str, names: list[str]) -> list[str]:
+    """``name: what it means`` lines for the metrics whose task explains them (dim markup)."""
+    from dlterm.tasks import all_tasks
+
+    found = all_tasks().get(task)
+    notes = [(n, found.metric_note(n)) for n in names] if found else []
+    return [f"[dim]  {escape(n)}: {escape(note)}[/]" for n, note in notes if note]
+
+
 def evaluation_line(evaluation: dict[str, Any]) -> str:
     return ", ".join(f"{escape(k)} {format_metric(k, v)}" for k, v in (evaluation.get("metrics") or {}).items())
 
@@ -154,11 +163,16 @@ def worst_rows(evaluation: dict[str, Any], limit: int, width: int = 60) -> list[
         rows.append([str(w["index"]), escape(text), escape(str(w["label"])), escape(str(w["predicted"])), f"{w['confidence']:.1%}"])
     return rows
 
+def export_files(record: dict[str, Any]) -> list[str]:
+    """The file names of one export: one file, or each part's (seq2seq: encoder and decoder)."""
+    files = record.get("files") if isinstance(record.get("files"), list) else [record.get("path", "")]
+    return [escape(Path(str(f)).name) for f in files]
+
 
 def export_row(record: dict[str, Any]) -> dict[str, str]:
-    """One export as the cells of an export table."""
+    """One export as the cells of an export table (every part's file, one a line)."""
     metric = str(record.get("metric", ""))
-    return {"file": escape(Path(str(record.get("path", ""))).name),
+    return {"file": "\n".join(export_files(record)),
             "size": f"{record.get('size_bytes', 0) / 1e6:.2f} MB",
             "max |error|": f"{record.get('max_abs_error', float('nan')):.1e}",
             "test metric: keras → export": f"{escape(metric)} {format_metric(metric, record.get('keras_metric'))} → "
@@ -169,7 +183,7 @@ def export_row(record: dict[str, Any]) -> dict[str, str]:
 def export_line(record: dict[str, Any]) -> str:
     """One export on one line (the dashboard's run detail)."""
     row = export_row(record)
-    return (f"[b]{row['file']}[/] {row['size']}, max |error| {row['max |error|']}, {row['test metric: keras → export']}, "
+    return (f"[b]{' + '.join(export_files(record))}[/] {row['size']}, max |error| {row['max |error|']}, {row['test metric: keras → export']}, "
             + ("verified" if record.get("verified") else "[red]not verified[/]"))
 
 

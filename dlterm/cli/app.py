@@ -335,7 +335,7 @@ def show(run: RunRef, as_json: JsonFlag = False, models_dir: ModelsDir = None) -
     from dlterm.cli.plot import sparkline
     from dlterm.evaluate import evaluation_of
     from dlterm.runstore import RunStore
-    from dlterm.views import config_lines, evaluation_line, fit_columns, format_metric, run_header
+    from dlterm.views import config_lines, evaluation_line, fit_columns, format_metric, metric_notes, run_header
 
     r = RunStore(models_dir).get(run)
     history = r.history()
@@ -355,8 +355,12 @@ def show(run: RunRef, as_json: JsonFlag = False, models_dir: ModelsDir = None) -
         for key in keys:
             values = [row[key] for row in history if key in row]
             console.print(f"  {key:<14} {sparkline(values)}  {format_metric(key, values[0])} → {format_metric(key, values[-1])}")
+        for line in metric_notes(str(r.meta.get("task")), keys):
+            console.print(line)
     if evaluation:
         console.print("[bold]evaluation (test split):[/] " + evaluation_line(evaluation))
+        for line in metric_notes(str(r.meta.get("task")), list(evaluation.get("metrics") or {})):
+            console.print(line)
         _print_baselines(evaluation)
         _print_examples(evaluation)
     elif r.status == "completed" or r.checkpoint("best").is_file():
@@ -453,10 +457,13 @@ def evaluate(
         _print_json(result)
         return
     console.print(f"[bold]{r.id}[/] ({checkpoint} checkpoint) on {result['samples']} test samples")
+    from dlterm.tasks import get_task
     from dlterm.views import format_metric
 
+    task = get_task(r.meta["task"])
     for key, value in result["metrics"].items():
-        console.print(f"  {key:<22} {format_metric(key, value)}")
+        note = task.metric_note(key)
+        console.print(f"  {key:<22} {format_metric(key, value)}" + (f"  [dim]{note}[/]" if note else ""))
     _print_baselines(result)
     _print_examples(result)
     _print_classes(result, worst or 0)
@@ -599,6 +606,7 @@ def exports_table(results: list[dict[str, Any]]) -> Table:
     from dlterm.views import EXPORT_COLUMNS, export_row
 
     table = Table(*EXPORT_COLUMNS, box=None)
+    table.columns[0].no_wrap = True  # file names are typed back: other cells wrap instead
     for res in results:
         table.add_row(*export_row(res).values())
     return table

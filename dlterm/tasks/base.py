@@ -51,6 +51,9 @@ class Task:
     text_input: bool = False  # a prediction input is one text, not a list of items
     skeleton: PluginSkeleton | None = None  # None: `dlterm new-plugin` has no template for it
 
+    # (metric, what it means for this task) where the name alone misleads; shown beside the number
+    notes: tuple[tuple[str, str], ...] = ()
+
     def monitor_for(self, requested: str) -> tuple[str, str]:
         """(metric name, mode) for the user's ``monitor`` option ('auto' = the task's own)."""
         if requested == "auto":
@@ -99,6 +102,14 @@ class Task:
     def sample_predict_options(self) -> dict[str, Any]:
         """Options that make ``predict`` on :meth:`sample_inputs` give the same answer every time."""
         return {}
+
+    def metric_note(self, name: str) -> str:
+        """What metric ``name`` (``val_`` prefixed too) means for this task, or ""."""
+        notes = dict(self.notes)
+        if name in notes:
+            return notes[name]
+        base = name.removeprefix("val_")
+        return f"{notes[base]}; validation split" if base != name and base in notes else ""
 
     def training_options(self) -> list[Any]:
         """The training options that mean something for this task (image augmentation only

@@ -224,3 +224,48 @@ def test_show_prints_the_summary_within_80_columns(tmp_path):
     model = result.output.split("model:", 1)[1].splitlines()
     assert any("embedding (Embedding)" in line and "['encoder_source_tokens[0][" in line for line in model)  # one row
     assert max(len(line) for line in model) <= 80
+
+
+def test_export_table_shows_every_part_uncut_at_80_columns():
+    from rich.console import Console
+
+    from dlterm.cli.app import exports_table
+
+    folder = "/runs/seq2seq-1/exports/"
+    record = {"format": "tflite", "quantize": "float16", "path": folder + "model.encoder.float16.tflite",
+              "files": [folder + "model.encoder.float16.tflite", folder + "model.decoder.float16.tflite"],
+              "size_bytes": 812_000, "max_abs_error": 1.2e-3, "metric": "char_accuracy",
+              "keras_metric": 0.8123, "export_metric": 0.8119, "verified": True}
+    console = Console(width=80, record=True, file=__import__("io").StringIO())
+    console.print(exports_table([record]))
+    text = console.export_text()
+    assert "model.encoder.float16.tflite" in text and "model.decoder.float16.tflite" in text
+    assert max(len(line) for line in text.splitlines()) <= 80
+
+
+def test_seq2seq_says_which_accuracy_is_teacher_forced_and_which_decoded():
+    import io
+
+    from rich.console import Console
+
+    from dlterm.cli.progress import ProgressDisplay
+
+    out = io.StringIO()
+    display = ProgressDisplay(Console(file=out, width=100, force_terminal=False, highlight=False))
+    for event in [{"event": "run_start", "params": 10, "epochs": 1, "steps_per_epoch": 1, "initial_epoch": 0,
+                   "monitor": "val_accuracy", "task": "sequence-to-sequence"},
+                  {"event": "evaluated", "samples": 50, "metrics": {"exact_match": 0.02, "char_accuracy": 0.18}}]:
+        display(event)
+    text = out.getvalue()
+    assert "val_accuracy: teacher-forced" in text and "char_accuracy: decoded" in text
+
+
+def test_metric_notes_come_from_the_task_and_only_where_a_name_misleads():
+    from dlterm.tasks import get_task
+    from dlterm.views import metric_notes
+
+    seq2seq = get_task("sequence-to-sequence")
+    assert seq2seq.metric_note("val_accuracy").startswith("teacher-forced") and "validation" in seq2seq.metric_note("val_accuracy")
+    assert get_task("image-classification").metric_note("accuracy") == ""  # plain accuracy needs no note
+    assert metric_notes("sequence-forecasting", ["loss", "rmse_vs_naive"]) == \
+        ["[dim]  rmse_vs_naive: rmse / naive_rmse: below 1 beats next = last[/]"]
