@@ -58,6 +58,7 @@ def read_inputs(predictor: Predictor, inputs: list[str]) -> list[Any]:
 
 def _text_argument(item: str) -> str:
     if not item.startswith("@"):
+        _refuse_file_as_text(item)
         return item
     path = Path(item[1:]).expanduser()
     try:
@@ -77,3 +78,18 @@ def _check_image_argument(item: str) -> None:
         raise InferenceError(str(e)) from None
     except (OSError, ValueError, SyntaxError):
         raise InferenceError(f"{item} is not a readable image (PNG, JPEG, ...)") from None
+
+
+def _refuse_file_as_text(item: str) -> None:
+    """A text model reads its arguments as text: an existing image or data file given by
+    mistake would be classified as the words of its path. Say so instead."""
+    from dlterm.datasets.images import IMAGE_SUFFIXES
+
+    suffix = Path(item).suffix.lower()
+    if suffix not in IMAGE_SUFFIXES | {".txt", ".csv", ".tsv"} or not os.path.isfile(Path(item).expanduser()):
+        return
+    if suffix in IMAGE_SUFFIXES:
+        raise InferenceError(f"{item} is an image, but this model reads text: give it a text "
+                             "(or @FILE to read a text file)")
+    raise InferenceError(f"{item} is a file, and this model reads its arguments as text: "
+                         f"write @{item} to predict on the file's contents")

@@ -269,3 +269,62 @@ def test_metric_notes_come_from_the_task_and_only_where_a_name_misleads():
     assert get_task("image-classification").metric_note("accuracy") == ""  # plain accuracy needs no note
     assert metric_notes("sequence-forecasting", ["loss", "rmse_vs_naive"]) == \
         ["[dim]  rmse_vs_naive: rmse / naive_rmse: below 1 beats next = last[/]"]
+
+
+# -- predict and plugin errors that name the real problem -----------------------------------
+
+class TextPredictor:
+    task = "text-classification"
+
+
+@pytest.mark.parametrize("name,expected", [("photo.png", "is an image, but this model reads text"),
+                                           ("review.txt", "write @")])
+def test_text_model_refuses_an_existing_file_path_as_text(tmp_path, monkeypatch, name, expected):
+    from dlterm.predict import read_inputs
+    from dlterm_edge.errors import InferenceError
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / name).write_bytes(b"x")
+    with pytest.raises(InferenceError, match=expected):
+        read_inputs(TextPredictor(), [name])
+    assert read_inputs(TextPredictor(), ["missing.png", "a fine film"]) == ["missing.png", "a fine film"]  # no file: text
+
+
+def test_tflite_without_metadata_names_the_missing_sidecar(tmp_path):
+    from dlterm_edge.metadata import no_metadata_message
+
+    message = no_metadata_message(tmp_path / "model.int8.tflite")
+    assert "model.int8.tflite.json is missing" in message
+    assert "model.onnx has no dlterm metadata" in no_metadata_message(tmp_path / "model.onnx")
+
+
+def test_a_wrapped_download_error_shows_its_real_cause():
+    from dlterm.errors import cause_of
+
+    try:
+        try:
+            raise OSError(-3, "Temporary failure in name resolution")
+        except OSError as inner:
+            raise Exception(f"URL fetch failure on https://x/w.h5: None -- {inner.strerror}") from None
+    except Exception as e:  # what Keras's get_file raises offline
+        assert cause_of(e) == "URL fetch failure on https://x/w.h5: None -- Temporary failure in name resolution"
+    try:
+        try:
+            raise ConnectionResetError("peer reset")
+        except ConnectionResetError:
+            raise Exception()  # noqa: B904 - a message-less wrapper
+    except Exception as e:
+        assert cause_of(e) == "ConnectionResetError: peer reset"
+
+
+def test_imagenet_failure_in_the_transfer_plugins_reports_the_cause():
+    from plugins._transfer import _imagenet
+
+    from dlterm.errors import DltermError
+
+    def offline(shape, weights):
+        raise Exception("URL fetch failure on https://x/w.h5: None -- no network")
+
+    with pytest.raises(DltermError, match="no network") as info:
+        _imagenet(offline, (96, 96, 3), "mobilenet")
+    assert ": Exception" not in info.value.message
