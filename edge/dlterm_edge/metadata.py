@@ -125,7 +125,7 @@ def no_metadata_message(path: str | Path) -> str:
     sidecar ``.json`` when its embedded copy is gone too."""
     name = Path(path).name
     if Path(path).suffix.lower() == ".tflite":
-        return (f"{name} has no embedded dlterm metadata and its sidecar {name}{SIDECAR_SUFFIX} is missing: "
+        return (f"{name} has no dlterm metadata: none embedded, and its sidecar {name}{SIDECAR_SUFFIX} is missing; "
                 f"copy {name}{SIDECAR_SUFFIX} next to it, or export the run again with `dlterm export`")
     return f"{name} has no dlterm metadata; export it with `dlterm export`"
 

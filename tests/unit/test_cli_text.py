@@ -318,9 +318,8 @@ def test_a_wrapped_download_error_shows_its_real_cause():
 
 
 def test_imagenet_failure_in_the_transfer_plugins_reports_the_cause():
-    from plugins._transfer import _imagenet
-
     from dlterm.errors import DltermError
+    from plugins._transfer import _imagenet
 
     def offline(shape, weights):
         raise Exception("URL fetch failure on https://x/w.h5: None -- no network")
