@@ -208,13 +208,14 @@ def datasets_sample(
     name: str,
     output: Annotated[Path, typer.Option("--output", "-o", metavar="DIR", help="folder to write into (created if missing)")] = Path("samples"),
     count: Annotated[int, typer.Option("--count", "-n", min=1, max=100, help="how many inputs")] = 4,
+    force: Annotated[bool, typer.Option("--force", help="replace sample files already in the folder")] = False,
     as_json: JsonFlag = False,
 ) -> None:
     """Write a few fresh inputs of an offline dataset (images, a CSV, texts) for `dlterm predict`."""
     from dlterm.datasets import get_dataset
     from dlterm.datasets.samples import write_samples
 
-    paths = write_samples(get_dataset(name), output.expanduser(), count)
+    paths = write_samples(get_dataset(name), output.expanduser(), count, force)
     if as_json:
         _print_json({"dataset": name, "files": [str(p) for p in paths]})
         return

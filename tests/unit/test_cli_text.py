@@ -119,6 +119,14 @@ def test_sample_inputs_have_the_trained_form(tmp_path):
     assert lines[0] == "value" and len(lines) == 121 and all(float(v) > 0 for v in lines[1:])
 
 
+def test_datasets_sample_never_replaces_a_file_without_force(tmp_path):
+    (tmp_path / "series.csv").write_text("mine")
+    assert "already exists" in refusal(cli("datasets", "sample", "seasonal", "-o", str(tmp_path)))
+    assert (tmp_path / "series.csv").read_text() == "mine"
+    assert cli("datasets", "sample", "seasonal", "-o", str(tmp_path), "--force").exit_code == 0
+    assert (tmp_path / "series.csv").read_text().startswith("value\n")
+
+
 def test_datasets_sample_refuses_a_dataset_without_samples(tmp_path):
     assert "has no sample inputs" in refusal(cli("datasets", "sample", "mnist", "-o", str(tmp_path)))
 
