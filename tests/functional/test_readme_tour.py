@@ -10,6 +10,7 @@ command, option and plugin or dataset name must exist.
 
 from __future__ import annotations
 
+import functools
 import re
 import shlex
 from pathlib import Path
@@ -35,9 +36,21 @@ def tour_blocks() -> list[list[list[str]]]:
     return commands
 
 
+@functools.lru_cache(maxsize=1)
+def cli_command():
+    return typer.main.get_command(app)
+
+
+@functools.lru_cache(maxsize=1)
+def plugin_names() -> frozenset[str]:
+    from dlterm.discovery import discover
+
+    return frozenset(p.name for p in discover([]) if p.ok)
+
+
 def parse(args: list[str]):
     """Parse a command line against the CLI, down to its last subcommand, without running it."""
-    command = typer.main.get_command(app)
+    command = cli_command()
     ctx = command.make_context("dlterm", list(args), resilient_parsing=False)
     while hasattr(command, "resolve_command"):  # a group (typer vendors its own click)
         rest = [*ctx._protected_args, *ctx.args]
@@ -51,10 +64,9 @@ def parse(args: list[str]):
 def check_names(ctx) -> None:
     """Plugin and dataset names a command mentions exist."""
     from dlterm.datasets import DATASETS
-    from dlterm.discovery import get_plugin
 
     if ctx.info_name == "train" and ctx.params.get("plugin"):
-        get_plugin(ctx.params["plugin"], [])  # raises for an unknown plugin
+        assert ctx.params["plugin"] in plugin_names(), ctx.params["plugin"]
     if ctx.params.get("dataset"):
         assert ctx.params["dataset"] in DATASETS, ctx.params["dataset"]
     if ctx.parent is not None and ctx.parent.info_name == "datasets" and "name" in ctx.params:
