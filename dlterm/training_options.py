@@ -44,5 +44,3 @@ TRAINING_OPTIONS = [
 ]
 
 TRAINING_OPTION_NAMES = frozenset(p.name for p in TRAINING_OPTIONS)
-# Only tasks that declare ``augmentable`` offer these (see Task.training_options).
-AUGMENTATION_OPTIONS = frozenset({"augment", "rotation", "shift", "flip", "zoom", "shear"})

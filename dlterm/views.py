@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from rich.markup import escape
 
@@ -85,13 +85,11 @@ def run_header(meta: dict[str, Any], status: str) -> list[str]:
     return lines
 
 
-def metric_notes(task: str, names: list[str]) -> list[str]:
-    """``name: what it means`` lines for the metrics whose task explains them (dim markup)."""
-    from dlterm.tasks import all_tasks
-
-    found = all_tasks().get(task)
-    notes = [(n, found.metric_note(n)) for n in names] if found else []
-    return [f"[dim]  {escape(n)}: {escape(note)}[/]" for n, note in notes if note]
+def metric_notes(note: Callable[[str], str] | None, names: list[str]) -> list[str]:
+    """``name: what it means`` lines for the metrics a task explains (``note``: its
+    ``metric_note``, None for an unknown task), in dim markup."""
+    notes = [(n, note(n)) for n in names] if note else []
+    return [f"[dim]  {escape(n)}: {escape(text)}[/]" for n, text in notes if text]
 
 
 def evaluation_line(evaluation: dict[str, Any]) -> str:

@@ -113,6 +113,7 @@ def plugins_show(name: str, as_json: JsonFlag = False, plugin_dir: PluginDirs = 
     """Describe a plugin: what it is, its hyperparameters and its training defaults."""
     from dlterm.discovery import get_plugin
     from dlterm.tasks import get_task
+    from dlterm.training_options import TRAINING_OPTIONS
 
     p = get_plugin(name, _dirs(plugin_dir))
     if as_json:
@@ -126,7 +127,8 @@ def plugins_show(name: str, as_json: JsonFlag = False, plugin_dir: PluginDirs = 
         table.add_row(h.name, h.type, str(h.default), h.describe_range(), h.help)
     console.print(table)
     table = Table("option", "default", "allowed", "help", title="\ntraining options (flags, --set or \\[training] in --config)", title_justify="left", box=None)
-    for o in get_task(p.task).training_options():
+    task = get_task(p.task)
+    for o in (o for o in TRAINING_OPTIONS if task.option_applies(o.name)):
         default = p.training_defaults.get(o.name, o.default)
         table.add_row(o.name, str(default), o.describe_range(), o.help)
     console.print(table)
@@ -336,11 +338,13 @@ def show(run: RunRef, as_json: JsonFlag = False, models_dir: ModelsDir = None) -
     from dlterm.cli.plot import sparkline
     from dlterm.evaluate import evaluation_of
     from dlterm.runstore import RunStore
+    from dlterm.tasks import all_tasks
     from dlterm.views import config_lines, evaluation_line, fit_columns, format_metric, metric_notes, run_header
 
     r = RunStore(models_dir).get(run)
     history = r.history()
     evaluation = evaluation_of(r)
+    task = all_tasks().get(str(r.meta.get("task")))  # None for a damaged run's unknown task
     if as_json:
         from dlterm.export import exports_of
 
@@ -356,11 +360,11 @@ def show(run: RunRef, as_json: JsonFlag = False, models_dir: ModelsDir = None) -
         for key in keys:
             values = [row[key] for row in history if key in row]
             console.print(f"  {key:<14} {sparkline(values)}  {format_metric(key, values[0])} → {format_metric(key, values[-1])}")
-        for line in metric_notes(str(r.meta.get("task")), keys):
+        for line in metric_notes(task and task.metric_note, keys):
             console.print(line)
     if evaluation:
         console.print("[bold]evaluation (test split):[/] " + evaluation_line(evaluation))
-        for line in metric_notes(str(r.meta.get("task")), list(evaluation.get("metrics") or {})):
+        for line in metric_notes(task and task.metric_note, list(evaluation.get("metrics") or {})):
             console.print(line)
         _print_baselines(evaluation)
         _print_examples(evaluation)

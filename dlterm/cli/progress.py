@@ -8,6 +8,7 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from dlterm.tasks import all_tasks
 from dlterm.views import format_metric, metric_notes
 
 SHORT_NAMES = {"accuracy": "acc", "val_accuracy": "val_acc"}
@@ -109,7 +110,8 @@ class ProgressDisplay:
     def on_evaluated(self, e: dict[str, Any]) -> None:
         if "metrics" in e:
             self._print(f"test split ({e['samples']} samples, best checkpoint): {format_metrics(e['metrics'])}")
-            for line in metric_notes(self.task, [self.monitor, *e["metrics"]]):  # which number is which
+            task = all_tasks().get(self.task)
+            for line in metric_notes(task and task.metric_note, [self.monitor, *e["metrics"]]):  # which is which
                 self._print(line)
         else:
             self._print(f"[yellow]evaluation skipped:[/] {e['error']}")

@@ -7,6 +7,9 @@ from typing import TYPE_CHECKING, Any
 
 from dlterm.errors import DltermError
 
+# The training options (dlterm.training_options) that only augmentable tasks take.
+AUGMENTATION_OPTIONS = frozenset({"augment", "rotation", "shift", "flip", "zoom", "shear"})
+
 if TYPE_CHECKING:  # numpy only at run time: listing tasks (and plugins) stays instant
     import numpy as np
 
@@ -111,12 +114,10 @@ class Task:
         base = name.removeprefix("val_")
         return f"{notes[base]}; validation split" if base != name and base in notes else ""
 
-    def training_options(self) -> list[Any]:
-        """The training options that mean something for this task (image augmentation only
-        where the task says it is ``augmentable``), in the order users see them."""
-        from dlterm.training_options import AUGMENTATION_OPTIONS, TRAINING_OPTIONS
-
-        return [o for o in TRAINING_OPTIONS if self.augmentable or o.name not in AUGMENTATION_OPTIONS]
+    def option_applies(self, option: str) -> bool:
+        """Whether training option ``option`` means something for this task: image
+        augmentation only where the task says it is ``augmentable``."""
+        return self.augmentable or option not in AUGMENTATION_OPTIONS
 
     def datasets(self) -> list[Any]:
         """The registered datasets that serve this task."""

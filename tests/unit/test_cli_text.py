@@ -69,9 +69,8 @@ def test_plugins_show_lists_augmentation_for_image_tasks():
 def test_task_declares_its_training_options():
     from dlterm.tasks import get_task
 
-    image = {o.name for o in get_task("image-classification").training_options()}
-    series = {o.name for o in get_task("sequence-forecasting").training_options()}
-    assert "zoom" in image and "zoom" not in series and "patience" in series
+    image, series = get_task("image-classification"), get_task("sequence-forecasting")
+    assert image.option_applies("zoom") and not series.option_applies("zoom") and series.option_applies("patience")
 
 
 def test_datasets_show_lists_settings():
@@ -275,7 +274,7 @@ def test_metric_notes_come_from_the_task_and_only_where_a_name_misleads():
     seq2seq = get_task("sequence-to-sequence")
     assert seq2seq.metric_note("val_accuracy").startswith("teacher-forced") and "validation" in seq2seq.metric_note("val_accuracy")
     assert get_task("image-classification").metric_note("accuracy") == ""  # plain accuracy needs no note
-    assert metric_notes("sequence-forecasting", ["loss", "rmse_vs_naive"]) == \
+    assert metric_notes(get_task("sequence-forecasting").metric_note, ["loss", "rmse_vs_naive"]) == \
         ["[dim]  rmse_vs_naive: rmse / naive_rmse: below 1 beats next = last[/]"]
 
 
