@@ -110,7 +110,7 @@ def plugins_list(ctx: typer.Context, as_json: JsonFlag = False, plugin_dir: Plug
 
 @plugins_app.command("show")
 def plugins_show(name: str, as_json: JsonFlag = False, plugin_dir: PluginDirs = None) -> None:
-    """Describe a plugin: what it is, its hyperparameters and its training defaults."""
+    """Describe a plugin: its hyperparameters and training options."""
     from dlterm.discovery import get_plugin
     from dlterm.tasks import get_task
     from dlterm.training_options import TRAINING_OPTIONS
@@ -185,7 +185,7 @@ def datasets_list(ctx: typer.Context, as_json: JsonFlag = False) -> None:
 
 @datasets_app.command("show")
 def datasets_show(name: str, as_json: JsonFlag = False) -> None:
-    """Describe a dataset: what it holds, the task it serves and its settings."""
+    """Describe a dataset: its task, what it holds, its settings."""
     from dlterm.datasets import get_dataset
 
     d = get_dataset(name)
@@ -213,7 +213,10 @@ def datasets_sample(
     force: Annotated[bool, typer.Option("--force", help="replace sample files already in the folder")] = False,
     as_json: JsonFlag = False,
 ) -> None:
-    """Write a few fresh inputs of an offline dataset (images, a CSV, texts) for `dlterm predict`."""
+    """Write a few inputs of an offline dataset for `dlterm predict`.
+
+    Fresh examples (images, a CSV series or texts) from a seed training never uses.
+    """
     from dlterm.datasets import get_dataset
     from dlterm.datasets.samples import write_samples
 
@@ -332,7 +335,7 @@ def runs_list(
 
 @app.command("show")
 def show(run: RunRef, as_json: JsonFlag = False, models_dir: ModelsDir = None) -> None:
-    """Show a run: config, model summary, best metrics, curves, evaluation."""
+    """Show a run: config, curves, metrics, evaluation, model."""
     from rich.markup import escape
 
     from dlterm.cli.plot import sparkline
@@ -452,7 +455,10 @@ def evaluate(
     as_json: JsonFlag = False,
     models_dir: ModelsDir = None,
 ) -> None:
-    """Evaluate a run's model on its test split against simple baselines (saved to evaluation.json)."""
+    """Evaluate a run on its test split, against simple baselines.
+
+    Saved to evaluation.json with the baselines, per-class scores and examples.
+    """
     from dlterm.evaluate import WORST, evaluate_run
     from dlterm.runstore import RunStore
 
@@ -533,7 +539,10 @@ def delete(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="do not ask for confirmation")] = False,
     models_dir: ModelsDir = None,
 ) -> None:
-    """Delete a run and all its files (never a running run; never through a link)."""
+    """Delete a run and all its files (never a running run).
+
+    Never through a link: only a run folder inside the models folder goes.
+    """
     from dlterm.errors import DltermError
     from dlterm.runstore import RunStore
 
@@ -560,7 +569,10 @@ def export(
     as_json: JsonFlag = False,
     models_dir: ModelsDir = None,
 ) -> None:
-    """Export a run's best model to ONNX and/or TFLite, verified against Keras."""
+    """Export a run to ONNX and/or TFLite, verified against Keras.
+
+    The best checkpoint is exported; each file is checked against Keras on test data.
+    """
     from dlterm.errors import DltermError
     from dlterm.export import QUANTIZATIONS, export_run
     from dlterm.runstore import RunStore
@@ -629,7 +641,7 @@ def predict(
     as_json: JsonFlag = False,
     models_dir: ModelsDir = None,
 ) -> None:
-    """Predict with an exported model (no TensorFlow) or a run's Keras model."""
+    """Predict with an exported model (no TensorFlow) or a run."""
     from dlterm.errors import DltermError
     from dlterm.predict import predictor_for, read_inputs
     from dlterm.views import prediction_line
@@ -655,7 +667,10 @@ def bench(
     as_json: JsonFlag = False,
     models_dir: ModelsDir = None,
 ) -> None:
-    """Compare Keras, ONNX and each TFLite variant: size, latency, throughput, accuracy."""
+    """Compare Keras, ONNX and TFLite: size, speed, accuracy.
+
+    Each variant's size, batch-1 latency, batch-32 throughput and test metric.
+    """
     from dlterm.benchmark import bench_run
     from dlterm.runstore import RunStore
 
@@ -698,7 +713,10 @@ def launch(
     port: Annotated[int, typer.Option(min=1024, max=65535, help="k8s: the workers' port", rich_help_panel="Cluster recipe")] = 2222,
     time_limit: Annotated[Optional[str], typer.Option("--time", help="slurm: time limit, e.g. 2:00:00", rich_help_panel="Cluster recipe")] = None,
 ) -> None:
-    """Multi-worker training: try it here (`--workers 2 -- train cnn`) or write a cluster recipe (`--emit k8s|slurm`).
+    """Multi-worker training here, or a cluster recipe (--emit).
+
+    Try it here with `--workers 2 -- train cnn`, or write a cluster recipe with
+    `--emit k8s|slurm`.
 
     Starts the workers on 127.0.0.1 with TF_CONFIG set, streams the chief's events, and
     stops every worker when one fails or on Ctrl+C (the run then resumes from its last

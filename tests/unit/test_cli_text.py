@@ -35,6 +35,8 @@ def test_help_fits_80_columns_and_reads_cleanly(command):
     assert "<bool>" not in text  # a flag takes no value
     options = [line for line in lines if line.lstrip().startswith("-")]
     assert not any("<list[" in line for line in options)  # repeatable options name their value
+    commands = text.split("\nCommands:\n", 1)[1] if "\nCommands:\n" in text else ""
+    assert not any(line.endswith("...") for line in commands.splitlines()), commands  # summaries not cut
     # The help column is wide enough that descriptions never wrap a word per line.
     one_word = [i for i, line in enumerate(lines) if line.startswith(" " * 20) and len(line.split()) == 1]
     assert not any(b == a + 1 for a, b in zip(one_word, one_word[1:])), text
