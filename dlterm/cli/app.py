@@ -294,9 +294,9 @@ def train(
 @app.command("runs")
 def runs_list(
     as_json: JsonFlag = False,
-    plugin: Annotated[Optional[list[str]], typer.Option("--plugin", help="only runs of this plugin (repeatable)")] = None,
-    status: Annotated[Optional[list[str]], typer.Option("--status", help="only runs with this status: completed, running, interrupted, failed, damaged (repeatable)")] = None,
-    dataset: Annotated[Optional[list[str]], typer.Option("--dataset", help="only runs on this dataset (repeatable)")] = None,
+    plugin: Annotated[Optional[list[str]], typer.Option("--plugin", metavar="NAME", help="only runs of this plugin (repeatable)")] = None,
+    status: Annotated[Optional[list[str]], typer.Option("--status", metavar="STATUS", help="only runs with this status: completed, running, interrupted, failed, damaged (repeatable)")] = None,
+    dataset: Annotated[Optional[list[str]], typer.Option("--dataset", metavar="NAME", help="only runs on this dataset (repeatable)")] = None,
     sort: Annotated[str, typer.Option("--sort", help="created, best, plugin, dataset, status, epochs or params")] = "created",
     as_csv: Annotated[bool, typer.Option("--csv", help="CSV for spreadsheets")] = False,
     models_dir: ModelsDir = None,
@@ -391,7 +391,10 @@ def compare(
     markdown: Annotated[bool, typer.Option("--markdown", help="a Markdown table (for issues, wikis, reports)")] = False,
     models_dir: ModelsDir = None,
 ) -> None:
-    """Compare runs side by side: the settings that differ, epochs, time, size, best, final and test metrics, exports."""
+    """Compare runs side by side: what differs, what it gave.
+
+    The settings that differ, epochs, time, size, best, final and test metrics, exports.
+    """
     from rich.markup import escape
 
     from dlterm.compare import compare_runs
@@ -420,7 +423,10 @@ def report(
     title: Annotated[Optional[str], typer.Option(help="the report's title")] = None,
     models_dir: ModelsDir = None,
 ) -> None:
-    """Write one self-contained HTML report (curves, evaluation, confusion matrix, forecasts, samples, exports)."""
+    """Write one self-contained HTML report of runs.
+
+    Curves, evaluation, confusion matrix, forecasts, samples and exports, in one file.
+    """
     from rich.markup import escape
 
     from dlterm.report import write_report

@@ -3,7 +3,8 @@
 The tour's first bash block is run command by command in an empty folder, in-process
 (typer's CliRunner: TensorFlow starts once), with the substitutions the README announces:
 ``--epochs 1`` and the tiny data settings of ``conftest.TINY`` in every ``train``,
-``<run>`` replaced by the newest run id, the bare ``dlterm`` (the dashboard) skipped. The
+``<run>`` replaced by the newest run id, ``> FILE`` written by the test, the bare
+``dlterm`` (the dashboard) skipped. The
 second block (your own data, downloads) is parsed against the CLI without running: every
 command, option and plugin or dataset name must exist.
 """
@@ -32,6 +33,7 @@ def tour_blocks() -> list[list[list[str]]]:
     commands = []
     for block in blocks:
         lines = [shlex.split(line, comments=True) for line in block.splitlines()]
+        lines = [words[: words.index(">")] if ">" in words else words for words in lines]  # parse: no redirect
         commands.append([words[1:] for words in lines if words and words[0] == "dlterm"])
     return commands
 
@@ -115,6 +117,8 @@ def test_the_readme_tour_runs_end_to_end(tmp_path, monkeypatch):
     monkeypatch.delenv("DLTERM_PLUGIN_PATH", raising=False)
     monkeypatch.setenv("HOME", str(tmp_path))  # no user plugins, no user config
     runner = CliRunner()
+    section = README.read_text(encoding="utf-8").split("\n## A tour\n", 1)[1]
+    redirects = dict(re.findall(r"^dlterm (.+?) > (\S+)", section, flags=re.M))  # command -> file
     for args in tour_blocks()[0]:
         if not args:
             continue  # the dashboard needs a terminal
@@ -125,4 +129,6 @@ def test_the_readme_tour_runs_end_to_end(tmp_path, monkeypatch):
             args = [a.replace("<run>", latest) for a in args]
         result = runner.invoke(app, args, terminal_width=100)
         assert result.exit_code == 0, f"dlterm {shlex.join(args)}: {result.output}{result.exception!r}"
+        if shlex.join(args) in redirects:
+            Path(redirects[shlex.join(args)]).write_text(result.output)
         assert result.output.strip() or args[0] == "delete", f"dlterm {shlex.join(args)} printed nothing"

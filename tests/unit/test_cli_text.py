@@ -12,9 +12,19 @@ from typer.testing import CliRunner
 
 from dlterm.cli.app import app
 
-COMMANDS = [[], ["plugins"], ["plugins", "show"], ["new-plugin"], ["datasets"], ["datasets", "show"],
-            ["datasets", "sample"], ["train"], ["runs"], ["show"], ["evaluate"], ["delete"], ["export"],
-            ["predict"], ["bench"], ["launch"], ["ui"]]
+
+def all_commands(command=None, path=()) -> list[list[str]]:
+    """Every command path of the CLI, groups included (new commands are checked too)."""
+    import typer
+
+    command = command or typer.main.get_command(app)
+    paths = [list(path)]
+    for name, sub in getattr(command, "commands", {}).items():
+        paths += all_commands(sub, (*path, name))
+    return paths
+
+
+COMMANDS = all_commands()
 
 
 def cli(*args: str, width: int = 80):
