@@ -81,15 +81,11 @@ def _check_image_argument(item: str) -> None:
 
 
 def _refuse_file_as_text(item: str) -> None:
-    """A text model reads its arguments as text: an existing image or data file given by
-    mistake would be classified as the words of its path. Say so instead."""
+    """A text model reads its arguments as text (a path stays text: ``@FILE`` reads one),
+    but an existing image given by mistake would be classified as the words of its path.
+    Say so instead."""
     from dlterm.datasets.images import IMAGE_SUFFIXES
 
-    suffix = Path(item).suffix.lower()
-    if suffix not in IMAGE_SUFFIXES | {".txt", ".csv", ".tsv"} or not os.path.isfile(Path(item).expanduser()):
-        return
-    if suffix in IMAGE_SUFFIXES:
+    if Path(item).suffix.lower() in IMAGE_SUFFIXES and os.path.isfile(Path(item).expanduser()):
         raise InferenceError(f"{item} is an image, but this model reads text: give it a text "
                              "(or @FILE to read a text file)")
-    raise InferenceError(f"{item} is a file, and this model reads its arguments as text: "
-                         f"write @{item} to predict on the file's contents")

@@ -296,17 +296,17 @@ class TextPredictor:
     task = "text-classification"
 
 
-@pytest.mark.parametrize("name,expected", [("photo.png", "is an image, but this model reads text"),
-                                           ("review.txt", "write @")])
-def test_text_model_refuses_an_existing_file_path_as_text(tmp_path, monkeypatch, name, expected):
+def test_text_model_refuses_an_existing_image_path(tmp_path, monkeypatch):
     from dlterm.predict import read_inputs
     from dlterm_edge.errors import InferenceError
 
     monkeypatch.chdir(tmp_path)
-    (tmp_path / name).write_bytes(b"x")
-    with pytest.raises(InferenceError, match=expected):
-        read_inputs(TextPredictor(), [name])
-    assert read_inputs(TextPredictor(), ["missing.png", "a fine film"]) == ["missing.png", "a fine film"]  # no file: text
+    (tmp_path / "photo.png").write_bytes(b"x")
+    (tmp_path / "review.txt").write_text("a fine film")
+    with pytest.raises(InferenceError, match="photo.png is an image, but this model reads text"):
+        read_inputs(TextPredictor(), ["photo.png"])
+    # no such image, or a text file's path (@FILE reads one): text as typed
+    assert read_inputs(TextPredictor(), ["missing.png", "review.txt"]) == ["missing.png", "review.txt"]
 
 
 def test_tflite_without_metadata_names_the_missing_sidecar(tmp_path):
