@@ -29,3 +29,20 @@ class TrainingFailed(DltermError):
 
     def __init__(self, message: str, hint: str | None = None):
         super().__init__(message, hint, exit_code=FAILURE)
+
+
+def cause_of(error: BaseException, limit: int = 200) -> str:
+    """The real cause of a third-party exception in one line: its message, its type only
+    when the type says something (never a bare "Exception"), and, for a message-less
+    wrapper, the exception it wraps (Keras's downloader re-raises a URLError as Exception)."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        first = str(current).strip().splitlines()[0] if str(current).strip() else ""
+        if first:
+            kind = type(current).__name__
+            text = first if kind == "Exception" else f"{kind}: {first}"
+            return text if len(text) <= limit else text[: limit - 1] + "…"
+        current = current.__cause__ or current.__context__
+    return type(error).__name__

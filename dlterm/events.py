@@ -1,7 +1,7 @@
 """The training event stream: one schema for the CLI's progress display, ``--json`` and the TUI.
 
-An event is a flat JSON object with ``event`` (its type), ``time`` (unix seconds) and
-``run_id``. Types, in the order a run emits them:
+An event is a flat JSON object with ``event`` (its type), ``schema`` (SCHEMA_VERSION, the
+version of every dlterm JSON output), ``time`` (unix seconds) and ``run_id``. Types, in the order a run emits them:
 
 ==============  ===============================================================
 ``run_created``  run_id, run_dir, plugin, dataset, resumed
@@ -30,14 +30,14 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Iterable, TextIO
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 1  # of every JSON output (events and the commands' --json): raised on a breaking change
 
 Event = dict[str, Any]
 Sink = Callable[[Event], None]
 
 
 def make_event(event_type: str, run_id: str | None, /, **fields: Any) -> Event:
-    return {"event": event_type, "time": round(time.time(), 3), "run_id": run_id, **fields}
+    return {"event": event_type, "schema": SCHEMA_VERSION, "time": round(time.time(), 3), "run_id": run_id, **fields}
 
 
 class Emitter:

@@ -58,6 +58,7 @@ def read_inputs(predictor: Predictor, inputs: list[str]) -> list[Any]:
 
 def _text_argument(item: str) -> str:
     if not item.startswith("@"):
+        _refuse_file_as_text(item)
         return item
     path = Path(item[1:]).expanduser()
     try:
@@ -77,3 +78,14 @@ def _check_image_argument(item: str) -> None:
         raise InferenceError(str(e)) from None
     except (OSError, ValueError, SyntaxError):
         raise InferenceError(f"{item} is not a readable image (PNG, JPEG, ...)") from None
+
+
+def _refuse_file_as_text(item: str) -> None:
+    """A text model reads its arguments as text (a path stays text: ``@FILE`` reads one),
+    but an existing image given by mistake would be classified as the words of its path.
+    Say so instead."""
+    from dlterm.datasets.images import IMAGE_SUFFIXES
+
+    if Path(item).suffix.lower() in IMAGE_SUFFIXES and os.path.isfile(Path(item).expanduser()):
+        raise InferenceError(f"{item} is an image, but this model reads text: give it a text "
+                             "(or @FILE to read a text file)")

@@ -285,7 +285,8 @@ class Run:
         return value if isinstance(value, kind) else None
 
     def to_dict(self) -> dict[str, Any]:
-        out = {**self.meta, "id": self.id, "status": self.status, "run_dir": str(self.path)}
+        # run_id as in every other JSON output (README: JSON output); id kept for old scripts
+        out = {**self.meta, "run_id": self.id, "id": self.id, "status": self.status, "run_dir": str(self.path)}
         if self.damaged:
             out["damaged"] = self.damaged
         return out

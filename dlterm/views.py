@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from rich.markup import escape
 
@@ -85,6 +85,13 @@ def run_header(meta: dict[str, Any], status: str) -> list[str]:
     return lines
 
 
+def metric_notes(note: Callable[[str], str] | None, names: list[str]) -> list[str]:
+    """``name: what it means`` lines for the metrics a task explains (``note``: its
+    ``metric_note``, None for an unknown task), in dim markup."""
+    notes = [(n, note(n)) for n in names] if note else []
+    return [f"[dim]  {escape(n)}: {escape(text)}[/]" for n, text in notes if text]
+
+
 def evaluation_line(evaluation: dict[str, Any]) -> str:
     return ", ".join(f"{escape(k)} {format_metric(k, v)}" for k, v in (evaluation.get("metrics") or {}).items())
 
@@ -154,11 +161,16 @@ def worst_rows(evaluation: dict[str, Any], limit: int, width: int = 60) -> list[
         rows.append([str(w["index"]), escape(text), escape(str(w["label"])), escape(str(w["predicted"])), f"{w['confidence']:.1%}"])
     return rows
 
+def export_files(record: dict[str, Any]) -> list[str]:
+    """The file names of one export: one file, or each part's (seq2seq: encoder and decoder)."""
+    files = record.get("files") if isinstance(record.get("files"), list) else [record.get("path", "")]
+    return [escape(Path(str(f)).name) for f in files]
+
 
 def export_row(record: dict[str, Any]) -> dict[str, str]:
-    """One export as the cells of an export table."""
+    """One export as the cells of an export table (every part's file, one a line)."""
     metric = str(record.get("metric", ""))
-    return {"file": escape(Path(str(record.get("path", ""))).name),
+    return {"file": "\n".join(export_files(record)),
             "size": f"{record.get('size_bytes', 0) / 1e6:.2f} MB",
             "max |error|": f"{record.get('max_abs_error', float('nan')):.1e}",
             "test metric: keras → export": f"{escape(metric)} {format_metric(metric, record.get('keras_metric'))} → "
@@ -169,7 +181,7 @@ def export_row(record: dict[str, Any]) -> dict[str, str]:
 def export_line(record: dict[str, Any]) -> str:
     """One export on one line (the dashboard's run detail)."""
     row = export_row(record)
-    return (f"[b]{row['file']}[/] {row['size']}, max |error| {row['max |error|']}, {row['test metric: keras → export']}, "
+    return (f"[b]{' + '.join(export_files(record))}[/] {row['size']}, max |error| {row['max |error|']}, {row['test metric: keras → export']}, "
             + ("verified" if record.get("verified") else "[red]not verified[/]"))
 
 
@@ -249,3 +261,44 @@ def markdown_table(header: list[str], rows: list[list[str]]) -> str:
     lines = ["| " + " | ".join(cell(h) for h in header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(cell(c) for c in row) + " |" for row in rows]
     return "\n".join(lines) + "\n"
+
+RULE_CHARS = frozenset("_=─━-")
+
+
+def fit_columns(text: str, width: int) -> str:
+    """A fixed-width table (the Keras model summary) narrowed to ``width`` by shrinking the
+    runs of spaces between its columns, instead of letting the terminal wrap every row.
+
+    Rows (lines starting with a space) and rules are narrowed; titles and totals are short
+    and stay as they are. A gap keeps two spaces, one if two are still too wide.
+    """
+    lines = text.splitlines()
+    if all(len(line.rstrip()) <= width for line in lines):
+        return text
+
+    def is_rule(line: str) -> bool:
+        return bool(line.strip()) and set(line.strip()) <= RULE_CHARS
+
+    rows = [line.rstrip() for line in lines if line.startswith(" ") and not is_rule(line)]
+    if not rows:
+        return text
+    span = max(len(r) for r in rows)
+    blank = [all(c >= len(r) or r[c] == " " for r in rows) for c in range(span)]
+    for gap in (2, 1):
+        keep, run = [], 0
+        for is_blank in blank:
+            run = run + 1 if is_blank else 0
+            keep.append(run <= gap)
+        narrowed = {r: "".join(ch for ch, k in zip(r.ljust(span), keep) if k).rstrip() for r in rows}
+        new_width = max(len(r) for r in narrowed.values())
+        if new_width <= width:
+            break
+    out = []
+    for line in lines:
+        if is_rule(line):
+            out.append(line.strip()[0] * new_width)
+        elif line.startswith(" "):
+            out.append(narrowed.get(line.rstrip(), line))
+        else:
+            out.append(line)
+    return "\n".join(out) + ("\n" if text.endswith("\n") else "")

@@ -111,14 +111,14 @@ def _freeze(base):
 
 
 def _imagenet(imagenet_base, shape, name):
-    from dlterm.errors import DltermError
+    from dlterm.errors import DltermError, cause_of
 
     try:
         base = imagenet_base(shape, "imagenet")
     except Exception as e:  # noqa: BLE001 - offline downloads fail in many ways
         from dlterm.datasets.images import keras_cache_dir
 
-        raise DltermError(f"cannot get the ImageNet weights for {name}: {type(e).__name__}",
+        raise DltermError(f"cannot get the ImageNet weights for {name}: {cause_of(e)}",
                           f"go online once (Keras caches them in {keras_cache_dir().parent / 'models'}), "
                           "or use --weights run:RUN_ID or --weights none", exit_code=1) from None
     return base

@@ -23,14 +23,16 @@ app = typer.Typer(
     no_args_is_help=False,
     add_completion=False,
     pretty_exceptions_enable=False,
-    rich_markup_mode="rich",
+    rich_markup_mode=None,  # plain Click help: reads at 80 columns, no markup to swallow [sections]
 )
 plugins_app = typer.Typer(help="List architecture plugins, or show one.", invoke_without_command=True)
 app.add_typer(plugins_app, name="plugins")
+datasets_app = typer.Typer(help="List datasets, show one, or write sample inputs of one.", invoke_without_command=True)
+app.add_typer(datasets_app, name="datasets")
 
 console = Console(highlight=False)
 
-PluginDirs = Annotated[Optional[list[Path]], typer.Option("--plugin-dir", help="extra user plugin folder (repeatable); default ~/.dlterm/plugins or $DLTERM_PLUGIN_PATH")]
+PluginDirs = Annotated[Optional[list[Path]], typer.Option("--plugin-dir", metavar="DIR", help="extra user plugin folder (repeatable); default ~/.dlterm/plugins or $DLTERM_PLUGIN_PATH")]
 ModelsDir = Annotated[Optional[Path], typer.Option("--models-dir", envvar="DLTERM_HOME", help="where runs live (default ./models)")]
 JsonFlag = Annotated[bool, typer.Option("--json", help="machine-readable JSON output")]
 RunRef = Annotated[str, typer.Argument(help="run id, a unique prefix of one, or 'latest'")]
@@ -41,7 +43,19 @@ def _dirs(plugin_dirs: Optional[list[Path]]) -> list[str]:
 
 
 def _print_json(obj: Any) -> None:
-    sys.stdout.write(json.dumps(obj, indent=2, default=str) + "\n")
+    sys.stdout.write(json.dumps(with_schema(obj), indent=2, default=str) + "\n")
+
+
+def with_schema(obj: Any) -> Any:
+    """Every --json document names its schema version: an object carries ``schema``, and so
+    does each object of a list (lists stay lists for existing scripts). README: JSON output."""
+    from dlterm.events import SCHEMA_VERSION
+
+    if isinstance(obj, dict):
+        return {"schema": SCHEMA_VERSION, **obj}
+    if isinstance(obj, list):
+        return [with_schema(item) if isinstance(item, dict) else item for item in obj]
+    return obj
 
 
 @app.callback(invoke_without_command=True)
@@ -96,8 +110,9 @@ def plugins_list(ctx: typer.Context, as_json: JsonFlag = False, plugin_dir: Plug
 
 @plugins_app.command("show")
 def plugins_show(name: str, as_json: JsonFlag = False, plugin_dir: PluginDirs = None) -> None:
-    """Describe a plugin: what it is, its hyperparameters and its training defaults."""
+    """Describe a plugin: its hyperparameters and training options."""
     from dlterm.discovery import get_plugin
+    from dlterm.tasks import get_task
     from dlterm.training_options import TRAINING_OPTIONS
 
     p = get_plugin(name, _dirs(plugin_dir))
@@ -112,7 +127,8 @@ def plugins_show(name: str, as_json: JsonFlag = False, plugin_dir: PluginDirs = 
         table.add_row(h.name, h.type, str(h.default), h.describe_range(), h.help)
     console.print(table)
     table = Table("option", "default", "allowed", "help", title="\ntraining options (flags, --set or \\[training] in --config)", title_justify="left", box=None)
-    for o in TRAINING_OPTIONS:
+    task = get_task(p.task)
+    for o in (o for o in TRAINING_OPTIONS if task.option_applies(o.name)):
         default = p.training_defaults.get(o.name, o.default)
         table.add_row(o.name, str(default), o.describe_range(), o.help)
     console.print(table)
@@ -131,25 +147,88 @@ def new_plugin(
 
     folder = plugin_dir or user_plugin_dirs()[0]
     path = scaffold(name, folder.expanduser(), task, force)
-    console.print(f"wrote {path}\nnext: edit it, then `dlterm plugins` to check it and `dlterm train {name}` to train it")
+    say = lambda text: console.print(text, soft_wrap=True)  # noqa: E731 - paths are copied: never wrapped
+    say(f"wrote {path}")
+    if plugin_dir is not None and folder.expanduser().resolve() not in [d.expanduser().resolve() for d in user_plugin_dirs()]:
+        # dlterm only searches its plugin folders: say how this one is found
+        say(f"note: {folder} is not a plugin folder dlterm searches; pass `--plugin-dir {folder}` to each "
+            f"command, or set DLTERM_PLUGIN_PATH={folder}")
+        say(f"next: edit it, then `dlterm plugins --plugin-dir {folder}` to check it and "
+            f"`dlterm train {name} --plugin-dir {folder}` to train it")
+        return
+    say(f"next: edit it, then `dlterm plugins` to check it and `dlterm train {name}` to train it")
 
 
 # -- datasets --------------------------------------------------------------------------
 
-@app.command("datasets")
-def datasets_list(as_json: JsonFlag = False) -> None:
+def _dataset_dict(d: Any) -> dict[str, Any]:
+    return {"name": d.name, "title": d.title, "task": d.task, "source": d.source, "description": d.description,
+            "needs_path": d.needs_path, "has_samples": bool(d.sampler), "settings": [s.to_dict() for s in d.settings]}
+
+
+@datasets_app.callback()
+def datasets_list(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     """List datasets and the task each serves."""
+    if ctx.invoked_subcommand is not None:
+        return
     from dlterm.datasets import DATASETS
 
     if as_json:
-        _print_json([{"name": d.name, "title": d.title, "task": d.task, "source": d.source, "description": d.description,
-                      "needs_path": d.needs_path, "settings": [s.to_dict() for s in d.settings]} for d in DATASETS.values()])
+        _print_json([_dataset_dict(d) for d in DATASETS.values()])
         return
     table = Table("name", "task", "source", "title", box=None)
     for d in DATASETS.values():
         table.add_row(d.name, d.task, d.source + (" (needs --data)" if d.needs_path else ""), d.title)
     console.print(table)
-    console.print("\nsettings: data.NAME=VALUE with --set, or a \\[data] table in --config; details with --json")
+    console.print("\nsettings: `dlterm datasets show NAME`; sample inputs: `dlterm datasets sample NAME -o DIR`")
+
+
+@datasets_app.command("show")
+def datasets_show(name: str, as_json: JsonFlag = False) -> None:
+    """Describe a dataset: its task, what it holds, its settings."""
+    from dlterm.datasets import get_dataset
+
+    d = get_dataset(name)
+    if as_json:
+        _print_json(_dataset_dict(d))
+        return
+    console.print(f"[bold]{d.name}[/] — {d.title}  ({d.task}; {d.source})\n")
+    console.print(d.description + "\n")
+    if d.needs_path:
+        console.print("reads your files: `dlterm train PLUGIN --data PATH`\n")
+    table = Table("setting", "type", "default", "allowed", "help", box=None,
+                  title="settings (--set data.NAME=VALUE or \\[data] in --config)", title_justify="left")
+    for h in d.settings:
+        table.add_row(h.name, h.type, str(h.default), h.describe_range(), h.help)
+    console.print(table)
+    if d.sampler:
+        console.print(f"\nsample inputs for `dlterm predict`: dlterm datasets sample {d.name} -o samples")
+
+
+@datasets_app.command("sample")
+def datasets_sample(
+    name: str,
+    output: Annotated[Path, typer.Option("--output", "-o", metavar="DIR", help="folder to write into (created if missing)")] = Path("samples"),
+    count: Annotated[int, typer.Option("--count", "-n", min=1, max=100, help="how many inputs")] = 4,
+    force: Annotated[bool, typer.Option("--force", help="replace sample files already in the folder")] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Write a few inputs of an offline dataset for `dlterm predict`.
+
+    Fresh examples (images, a CSV series or texts) from a seed training never uses.
+    """
+    from dlterm.datasets import get_dataset
+    from dlterm.datasets.samples import write_samples
+
+    paths = write_samples(get_dataset(name), output.expanduser(), count, force)
+    if as_json:
+        _print_json({"dataset": name, "files": [str(p) for p in paths]})
+        return
+    for p in paths:
+        console.print(f"wrote {p}", soft_wrap=True)
+    first = paths[0]
+    arg = f"@{first}" if first.suffix == ".txt" else str(first)
+    console.print(f"next: dlterm predict latest {arg}", soft_wrap=True)
 
 
 # -- train -----------------------------------------------------------------------------
@@ -159,8 +238,8 @@ def train(
     plugin: Annotated[Optional[str], typer.Argument(help="architecture plugin (see `dlterm plugins`)")] = None,
     dataset: Annotated[Optional[str], typer.Option("--dataset", "-d", help="dataset name (see `dlterm datasets`); default: the plugin's")] = None,
     data: Annotated[Optional[str], typer.Option("--data", help="your data: an image folder, a CSV series, a labelled text CSV/TSV, a pairs TSV or a text file (by the plugin's task)")] = None,
-    config: Annotated[Optional[Path], typer.Option("--config", "-c", help="TOML file with [hyperparameters], [training], [data]")] = None,
-    sets: Annotated[Optional[list[str]], typer.Option("--set", "-s", help="KEY=VALUE for a hyperparameter, training option or data.SETTING (repeatable)")] = None,
+    config: Annotated[Optional[Path], typer.Option("--config", "-c", metavar="FILE", help="TOML file with [hyperparameters], [training], [data]")] = None,
+    sets: Annotated[Optional[list[str]], typer.Option("--set", "-s", metavar="KEY=VALUE", help="KEY=VALUE for a hyperparameter, training option or data.SETTING (repeatable)")] = None,
     epochs: Annotated[Optional[int], typer.Option("--epochs", "-e")] = None,
     batch_size: Annotated[Optional[int], typer.Option("--batch-size", "-b")] = None,
     optimizer: Annotated[Optional[str], typer.Option(help="adam, sgd, rmsprop, adagrad or adadelta")] = None,
@@ -171,7 +250,7 @@ def train(
     patience: Annotated[Optional[int], typer.Option()] = None,
     seed: Annotated[Optional[int], typer.Option()] = None,
     window: Annotated[Optional[int], typer.Option(help="forecasting: past steps per sample")] = None,
-    column: Annotated[Optional[list[str]], typer.Option(help="CSV column (repeatable; the first is forecast)")] = None,
+    column: Annotated[Optional[list[str]], typer.Option(metavar="NAME", help="CSV column (repeatable; the first is forecast)")] = None,
     image_size: Annotated[Optional[int], typer.Option(help="images: resize to this square size")] = None,
     strategy: Annotated[Optional[str], typer.Option(help="tf.distribute: default, mirrored (local GPUs) or multiworker (TF_CONFIG, Kubernetes Indexed Job, Slurm)")] = None,
     weights: Annotated[Optional[str], typer.Option(help="pretrained weights, for plugins that take them: imagenet, none, a file, or run:RUN_ID")] = None,
@@ -215,9 +294,9 @@ def train(
 @app.command("runs")
 def runs_list(
     as_json: JsonFlag = False,
-    plugin: Annotated[Optional[list[str]], typer.Option("--plugin", help="only runs of this plugin (repeatable)")] = None,
-    status: Annotated[Optional[list[str]], typer.Option("--status", help="only runs with this status: completed, running, interrupted, failed, damaged (repeatable)")] = None,
-    dataset: Annotated[Optional[list[str]], typer.Option("--dataset", help="only runs on this dataset (repeatable)")] = None,
+    plugin: Annotated[Optional[list[str]], typer.Option("--plugin", metavar="NAME", help="only runs of this plugin (repeatable)")] = None,
+    status: Annotated[Optional[list[str]], typer.Option("--status", metavar="STATUS", help="only runs with this status: completed, running, interrupted, failed, damaged (repeatable)")] = None,
+    dataset: Annotated[Optional[list[str]], typer.Option("--dataset", metavar="NAME", help="only runs on this dataset (repeatable)")] = None,
     sort: Annotated[str, typer.Option("--sort", help="created, best, plugin, dataset, status, epochs or params")] = "created",
     as_csv: Annotated[bool, typer.Option("--csv", help="CSV for spreadsheets")] = False,
     models_dir: ModelsDir = None,
@@ -256,17 +335,19 @@ def runs_list(
 
 @app.command("show")
 def show(run: RunRef, as_json: JsonFlag = False, models_dir: ModelsDir = None) -> None:
-    """Show a run: config, model summary, best metrics, curves, evaluation."""
+    """Show a run: config, curves, metrics, evaluation, model."""
     from rich.markup import escape
 
     from dlterm.cli.plot import sparkline
     from dlterm.evaluate import evaluation_of
     from dlterm.runstore import RunStore
-    from dlterm.views import config_lines, evaluation_line, format_metric, run_header
+    from dlterm.tasks import all_tasks
+    from dlterm.views import config_lines, evaluation_line, fit_columns, format_metric, metric_notes, run_header
 
     r = RunStore(models_dir).get(run)
     history = r.history()
     evaluation = evaluation_of(r)
+    task = all_tasks().get(str(r.meta.get("task")))  # None for a damaged run's unknown task
     if as_json:
         from dlterm.export import exports_of
 
@@ -282,8 +363,12 @@ def show(run: RunRef, as_json: JsonFlag = False, models_dir: ModelsDir = None) -
         for key in keys:
             values = [row[key] for row in history if key in row]
             console.print(f"  {key:<14} {sparkline(values)}  {format_metric(key, values[0])} → {format_metric(key, values[-1])}")
+        for line in metric_notes(task and task.metric_note, keys):
+            console.print(line)
     if evaluation:
         console.print("[bold]evaluation (test split):[/] " + evaluation_line(evaluation))
+        for line in metric_notes(task and task.metric_note, list(evaluation.get("metrics") or {})):
+            console.print(line)
         _print_baselines(evaluation)
         _print_examples(evaluation)
     elif r.status == "completed" or r.checkpoint("best").is_file():
@@ -295,8 +380,8 @@ def show(run: RunRef, as_json: JsonFlag = False, models_dir: ModelsDir = None) -
         console.print("[bold]exports:[/]")
         console.print(exports_table(exports))
     summary = r.summary_text()
-    if summary:
-        console.print("[bold]model:[/]\n" + escape(summary))
+    if summary:  # Keras writes it 88 wide: narrowed to the terminal, never wrapped row by row
+        console.print("[bold]model:[/]\n" + escape(fit_columns(summary, console.width)), soft_wrap=True)
 
 
 @app.command("compare")
@@ -306,7 +391,10 @@ def compare(
     markdown: Annotated[bool, typer.Option("--markdown", help="a Markdown table (for issues, wikis, reports)")] = False,
     models_dir: ModelsDir = None,
 ) -> None:
-    """Compare runs side by side: the settings that differ, epochs, time, size, best, final and test metrics, exports."""
+    """Compare runs side by side: what differs, what it gave.
+
+    The settings that differ, epochs, time, size, best, final and test metrics, exports.
+    """
     from rich.markup import escape
 
     from dlterm.compare import compare_runs
@@ -335,7 +423,10 @@ def report(
     title: Annotated[Optional[str], typer.Option(help="the report's title")] = None,
     models_dir: ModelsDir = None,
 ) -> None:
-    """Write one self-contained HTML report (curves, evaluation, confusion matrix, forecasts, samples, exports)."""
+    """Write one self-contained HTML report of runs.
+
+    Curves, evaluation, confusion matrix, forecasts, samples and exports, in one file.
+    """
     from rich.markup import escape
 
     from dlterm.report import write_report
@@ -370,7 +461,10 @@ def evaluate(
     as_json: JsonFlag = False,
     models_dir: ModelsDir = None,
 ) -> None:
-    """Evaluate a run's model on its test split against simple baselines (saved to evaluation.json)."""
+    """Evaluate a run on its test split, against simple baselines.
+
+    Saved to evaluation.json with the baselines, per-class scores and examples.
+    """
     from dlterm.evaluate import WORST, evaluate_run
     from dlterm.runstore import RunStore
 
@@ -380,10 +474,13 @@ def evaluate(
         _print_json(result)
         return
     console.print(f"[bold]{r.id}[/] ({checkpoint} checkpoint) on {result['samples']} test samples")
+    from dlterm.tasks import get_task
     from dlterm.views import format_metric
 
+    task = get_task(r.meta["task"])
     for key, value in result["metrics"].items():
-        console.print(f"  {key:<22} {format_metric(key, value)}")
+        note = task.metric_note(key)
+        console.print(f"  {key:<22} {format_metric(key, value)}" + (f"  [dim]{note}[/]" if note else ""))
     _print_baselines(result)
     _print_examples(result)
     _print_classes(result, worst or 0)
@@ -448,7 +545,10 @@ def delete(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="do not ask for confirmation")] = False,
     models_dir: ModelsDir = None,
 ) -> None:
-    """Delete a run and all its files (never a running run; never through a link)."""
+    """Delete a run and all its files (never a running run).
+
+    Never through a link: only a run folder inside the models folder goes.
+    """
     from dlterm.errors import DltermError
     from dlterm.runstore import RunStore
 
@@ -468,14 +568,17 @@ def delete(
 def export(
     run: RunRef,
     fmt: Annotated[str, typer.Option("--format", "-f", help="onnx, tflite or all")] = "all",
-    quantize: Annotated[Optional[list[str]], typer.Option("--quantize", "-q", help="TFLite: none, float16, dynamic, int8 or all (repeatable)")] = None,
+    quantize: Annotated[Optional[list[str]], typer.Option("--quantize", "-q", metavar="MODE", help="TFLite: none, float16, dynamic, int8 or all (repeatable)")] = None,
     opset: Annotated[int, typer.Option(help="ONNX opset")] = 17,
     bundle: Annotated[Optional[Path], typer.Option("--bundle", help="write a deploy folder: models, labels, metadata, model card, test sample, SHA256SUMS")] = None,
     force: Annotated[bool, typer.Option("--force", help="with --bundle: replace a non-empty folder")] = False,
     as_json: JsonFlag = False,
     models_dir: ModelsDir = None,
 ) -> None:
-    """Export a run's best model to ONNX and/or TFLite, verified against Keras."""
+    """Export a run to ONNX and/or TFLite, verified against Keras.
+
+    The best checkpoint is exported; each file is checked against Keras on test data.
+    """
     from dlterm.errors import DltermError
     from dlterm.export import QUANTIZATIONS, export_run
     from dlterm.runstore import RunStore
@@ -526,6 +629,7 @@ def exports_table(results: list[dict[str, Any]]) -> Table:
     from dlterm.views import EXPORT_COLUMNS, export_row
 
     table = Table(*EXPORT_COLUMNS, box=None)
+    table.columns[0].no_wrap = True  # file names are typed back: other cells wrap instead
     for res in results:
         table.add_row(*export_row(res).values())
     return table
@@ -534,7 +638,7 @@ def exports_table(results: list[dict[str, Any]]) -> Table:
 @app.command("predict")
 def predict(
     model: Annotated[str, typer.Argument(help="an exported .onnx/.tflite file, a deploy bundle folder, or a run id")],
-    inputs: Annotated[list[str], typer.Argument(help="image files; recent values or a CSV (forecasting); texts, or @file.txt (text tasks); a seed text (generation)")],
+    inputs: Annotated[list[str], typer.Argument(metavar="INPUT...", help="image files; recent values or a CSV (forecasting); texts, or @file.txt (text tasks); a seed text (generation)")],
     steps: Annotated[int, typer.Option(min=1, max=10_000, help="forecasting: how many steps ahead")] = 1,
     length: Annotated[int, typer.Option(min=1, max=100_000, help="text generation: characters to generate")] = 200,
     temperature: Annotated[float, typer.Option(min=0.0, max=10.0, help="text generation: <1 safer, >1 wilder, 0 greedy")] = 1.0,
@@ -543,7 +647,7 @@ def predict(
     as_json: JsonFlag = False,
     models_dir: ModelsDir = None,
 ) -> None:
-    """Predict with an exported model (no TensorFlow) or a run's Keras model."""
+    """Predict with an exported model (no TensorFlow) or a run."""
     from dlterm.errors import DltermError
     from dlterm.predict import predictor_for, read_inputs
     from dlterm.views import prediction_line
@@ -569,7 +673,10 @@ def bench(
     as_json: JsonFlag = False,
     models_dir: ModelsDir = None,
 ) -> None:
-    """Compare Keras, ONNX and each TFLite variant: size, latency, throughput, accuracy."""
+    """Compare Keras, ONNX and TFLite: size, speed, accuracy.
+
+    Each variant's size, batch-1 latency, batch-32 throughput and test metric.
+    """
     from dlterm.benchmark import bench_run
     from dlterm.runstore import RunStore
 
@@ -612,7 +719,10 @@ def launch(
     port: Annotated[int, typer.Option(min=1024, max=65535, help="k8s: the workers' port", rich_help_panel="Cluster recipe")] = 2222,
     time_limit: Annotated[Optional[str], typer.Option("--time", help="slurm: time limit, e.g. 2:00:00", rich_help_panel="Cluster recipe")] = None,
 ) -> None:
-    """Multi-worker training: try it here (`--workers 2 -- train cnn`) or write a cluster recipe (`--emit k8s|slurm`).
+    """Multi-worker training here, or a cluster recipe (--emit).
+
+    Try it here with `--workers 2 -- train cnn`, or write a cluster recipe with
+    `--emit k8s|slurm`.
 
     Starts the workers on 127.0.0.1 with TF_CONFIG set, streams the chief's events, and
     stops every worker when one fails or on Ctrl+C (the run then resumes from its last
@@ -629,7 +739,7 @@ def launch(
     from dlterm.events import json_lines_sink
     from dlterm.launch import launch_local
 
-    if as_json:
+    if as_json or "--json" in ctx.args:  # `launch -- train ... --json` asks for JSON too
         show = json_lines_sink()
     else:
         from dlterm.cli.progress import ProgressDisplay

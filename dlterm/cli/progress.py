@@ -8,7 +8,8 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from dlterm.views import format_metric
+from dlterm.tasks import all_tasks
+from dlterm.views import format_metric, metric_notes
 
 SHORT_NAMES = {"accuracy": "acc", "val_accuracy": "val_acc"}
 
@@ -53,6 +54,7 @@ class ProgressDisplay:
         self.epoch_task: Any = None
         self.step_task: Any = None
         self.epoch_eta, self.step_eta = Eta(), Eta()
+        self.task, self.monitor = "", ""
 
     def __call__(self, event: dict[str, Any]) -> None:
         handler = getattr(self, "on_" + event["event"], None)
@@ -81,6 +83,7 @@ class ProgressDisplay:
                                  TextColumn("{task.fields[info]}"), console=self.console, transient=True)
         self.progress.start()
         self.epochs, self.steps = e["epochs"], e["steps_per_epoch"]
+        self.task, self.monitor = str(e.get("task", "")), str(e.get("monitor", ""))
         self.epoch_eta.begin(e["initial_epoch"])
         self.step_eta.begin()
         self.epoch_task = self.progress.add_task("epochs", total=e["epochs"], completed=e["initial_epoch"], info="",
@@ -107,6 +110,9 @@ class ProgressDisplay:
     def on_evaluated(self, e: dict[str, Any]) -> None:
         if "metrics" in e:
             self._print(f"test split ({e['samples']} samples, best checkpoint): {format_metrics(e['metrics'])}")
+            task = all_tasks().get(self.task)
+            for line in metric_notes(task and task.metric_note, [self.monitor, *e["metrics"]]):  # which is which
+                self._print(line)
         else:
             self._print(f"[yellow]evaluation skipped:[/] {e['error']}")
 

@@ -32,11 +32,12 @@ DATASETS: dict[str, DatasetInfo] = {d.name: d for d in [
     DatasetInfo("shapes", "Generated shapes", "image-classification",
                 "28x28 grayscale discs, squares, triangles and crosses at random sizes and places, with noise. "
                 "Offline default for image classification.", "generated", "dlterm.datasets.synthetic:load_shapes",
-                (Int("samples", 3000, min=60, max=1_000_000, help="number of images"), _IMAGE_SIZE) + _SPLITS),
+                (Int("samples", 3000, min=60, max=1_000_000, help="number of images"), _IMAGE_SIZE) + _SPLITS, sampler="dlterm.datasets.samples:shapes"),
     DatasetInfo("seasonal", "Generated seasonal series", "sequence-forecasting",
                 "A monthly-like series with trend, a 12-step cycle and noise. Offline default for forecasting.",
                 "generated", "dlterm.datasets.synthetic:load_seasonal",
-                (Int("length", 600, min=50, max=10_000_000, help="number of time steps"), _WINDOW, _PERIOD) + _SPLITS),
+                (Int("length", 600, min=50, max=10_000_000, help="number of time steps"), _WINDOW, _PERIOD) + _SPLITS,
+                sampler="dlterm.datasets.samples:seasonal"),
     DatasetInfo("mnist", "MNIST digits", "image-classification",
                 "70k 28x28 handwritten digits, via the Keras loader (cached in ~/.keras/datasets or $KERAS_HOME; downloads when online).",
                 "keras", "dlterm.datasets.images:load_mnist", (_LIMIT, _SPLITS[0])),
@@ -61,7 +62,7 @@ DATASETS: dict[str, DatasetInfo] = {d.name: d for d in [
                 "('... but the ending was awful'). Offline default for text classification.",
                 "generated", "dlterm.datasets.text:load_phrases",
                 (Int("samples", 3000, min=60, max=1_000_000, help="number of phrases"), _MAX_WORDS,
-                 Int("max_length", 20, min=2, max=10_000, help="tokens per phrase")) + _SPLITS),
+                 Int("max_length", 20, min=2, max=10_000, help="tokens per phrase")) + _SPLITS, sampler="dlterm.datasets.samples:phrases"),
     DatasetInfo("imdb", "IMDB movie reviews", "text-classification",
                 "50k movie reviews labelled positive/negative, via the Keras loader and word index (cached in "
                 "~/.keras/datasets or $KERAS_HOME; downloads when online).",
@@ -77,7 +78,7 @@ DATASETS: dict[str, DatasetInfo] = {d.name: d for d in [
                 "Dates as people write them ('tuesday, march 3, 2021', '3rd of mar 2021') -> ISO 2021-03-03, "
                 "character by character. Offline default for sequence-to-sequence.",
                 "generated", "dlterm.datasets.pairs:load_dates",
-                (Int("samples", 5000, min=60, max=1_000_000, help="number of pairs"),) + _SPLITS),
+                (Int("samples", 5000, min=60, max=1_000_000, help="number of pairs"),) + _SPLITS, sampler="dlterm.datasets.samples:dates"),
     DatasetInfo("pairs", "Source/target pairs", "sequence-to-sequence",
                 "Your tab-separated file: source<TAB>target a line (the Keras translation example's fra.txt format).",
                 "file", "dlterm.datasets.pairs:load_pairs_file",
@@ -89,7 +90,7 @@ DATASETS: dict[str, DatasetInfo] = {d.name: d for d in [
                 "always installed. Offline default for text generation.",
                 "generated", "dlterm.datasets.corpus:load_pydoc",
                 (Int("length", 120_000, min=0, max=100_000_000, help="use the first N characters (0 = all)"),)
-                + _CHAR_SETTINGS + _SPLITS),
+                + _CHAR_SETTINGS + _SPLITS, sampler="dlterm.datasets.samples:pydoc"),
     DatasetInfo("corpus", "Text file", "text-generation",
                 "Your UTF-8 text file (e.g. tiny Shakespeare): learn to continue it character by character.",
                 "file", "dlterm.datasets.corpus:load_corpus_file",

@@ -51,6 +51,7 @@ class DatasetInfo:
     loader: str
     settings: tuple[HyperParameter, ...] = ()
     needs_path: bool = False
+    sampler: str = ""  # "module:function" writing sample inputs for `dlterm predict` (dlterm.datasets.samples)
 
     def load_function(self) -> Callable[..., DataBundle]:
         import importlib

@@ -7,6 +7,9 @@ from typing import TYPE_CHECKING, Any
 
 from dlterm.errors import DltermError
 
+# The training options (dlterm.training_options) that only augmentable tasks take.
+AUGMENTATION_OPTIONS = frozenset({"augment", "rotation", "shift", "flip", "zoom", "shear"})
+
 if TYPE_CHECKING:  # numpy only at run time: listing tasks (and plugins) stays instant
     import numpy as np
 
@@ -50,6 +53,9 @@ class Task:
     augmentable: bool = False  # image augmentation applies
     text_input: bool = False  # a prediction input is one text, not a list of items
     skeleton: PluginSkeleton | None = None  # None: `dlterm new-plugin` has no template for it
+
+    # (metric, what it means for this task) where the name alone misleads; shown beside the number
+    notes: tuple[tuple[str, str], ...] = ()
 
     def monitor_for(self, requested: str) -> tuple[str, str]:
         """(metric name, mode) for the user's ``monitor`` option ('auto' = the task's own)."""
@@ -99,6 +105,19 @@ class Task:
     def sample_predict_options(self) -> dict[str, Any]:
         """Options that make ``predict`` on :meth:`sample_inputs` give the same answer every time."""
         return {}
+
+    def metric_note(self, name: str) -> str:
+        """What metric ``name`` (``val_`` prefixed too) means for this task, or ""."""
+        notes = dict(self.notes)
+        if name in notes:
+            return notes[name]
+        base = name.removeprefix("val_")
+        return f"{notes[base]}; validation split" if base != name and base in notes else ""
+
+    def option_applies(self, option: str) -> bool:
+        """Whether training option ``option`` means something for this task: image
+        augmentation only where the task says it is ``augmentable``."""
+        return self.augmentable or option not in AUGMENTATION_OPTIONS
 
     def datasets(self) -> list[Any]:
         """The registered datasets that serve this task."""

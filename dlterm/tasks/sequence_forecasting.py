@@ -102,4 +102,8 @@ SKELETON = PluginSkeleton("seasonal", "A small dense network for sequence foreca
 
 TASK = ForecastingTask("sequence-forecasting", "a window of past values in, the next value out",
                        loss="mse", metrics=("mae",), monitor="val_loss", mode="min",
-                       headline="rmse", higher_is_better=False, skeleton=SKELETON)
+                       headline="rmse", higher_is_better=False, skeleton=SKELETON, notes=(
+    ("mae", "scaled changes while training; series units in evaluation"),
+    ("naive_mae", "the naive forecast (next = last), series units"),
+    ("naive_rmse", "the naive forecast (next = last), series units"),
+    ("rmse_vs_naive", "rmse / naive_rmse: below 1 beats next = last")))

@@ -61,4 +61,8 @@ class SequenceToSequenceTask(Task):
 TASK = SequenceToSequenceTask("sequence-to-sequence", "a source sequence in, a target sequence out",
                               loss="sparse_categorical_crossentropy", metrics=("accuracy",),
                               monitor="val_accuracy", mode="max", headline="char_accuracy",
-                              higher_is_better=True, text_input=True)
+                              higher_is_better=True, text_input=True, notes=(
+    ("accuracy", "teacher-forced: each character given the true ones before it"),
+    ("exact_match", "decoded: whole targets right, the model reading its own output"),
+    ("char_accuracy", "decoded: characters right, the model reading its own output"),
+    ("baseline_char_accuracy", "no model: each position's most common character")))

@@ -65,4 +65,6 @@ SKELETON = PluginSkeleton("pydoc", "One LSTM over character windows for text gen
 TASK = TextGenerationTask("text-generation", "a window of characters in, the next character out",
                           loss="sparse_categorical_crossentropy", metrics=("accuracy",),
                           monitor="val_loss", mode="min", headline="bits_per_char",
-                          higher_is_better=False, text_input=True, skeleton=SKELETON)
+                          higher_is_better=False, text_input=True, skeleton=SKELETON, notes=(
+    ("accuracy", "next character right, given the true text before it"),
+    ("unigram_bits_per_char", "no model: characters by their frequency alone")))

@@ -116,8 +116,18 @@ def read_metadata(path: str | Path) -> dict[str, Any]:
     """
     meta = find_metadata(path)
     if meta is None:
-        raise InferenceError(f"{Path(path).name} has no dlterm metadata; export it with `dlterm export`")
+        raise InferenceError(no_metadata_message(path))
     return meta
+
+
+def no_metadata_message(path: str | Path) -> str:
+    """Why a model file has no metadata, naming the file to restore: a .tflite file's
+    sidecar ``.json`` when its embedded copy is gone too."""
+    name = Path(path).name
+    if Path(path).suffix.lower() == ".tflite":
+        return (f"{name} has no dlterm metadata: none embedded, and its sidecar {name}{SIDECAR_SUFFIX} is missing; "
+                f"copy {name}{SIDECAR_SUFFIX} next to it, or export the run again with `dlterm export`")
+    return f"{name} has no dlterm metadata; export it with `dlterm export`"
 
 
 def find_metadata(path: str | Path) -> dict[str, Any] | None:

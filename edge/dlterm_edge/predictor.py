@@ -234,7 +234,9 @@ def load_file(path: str | Path, fallback_metadata: dict[str, Any] | None = None)
     backend = backend_for(path)
     meta = backend.metadata or fallback_metadata
     if not meta:
-        raise InferenceError(f"{path.name} has no dlterm metadata; export it with `dlterm export`")
+        from dlterm_edge.metadata import no_metadata_message
+
+        raise InferenceError(no_metadata_message(path))
     parts = meta.get("parts")
     if not parts:
         return Predictor({"model": backend}, meta)
