@@ -143,8 +143,13 @@ class PluginsPane(Horizontal):
         self.ready = plugin
 
     async def on_select_changed(self, event: Select.Changed) -> None:
-        if event.select.id == "dataset-select" and isinstance(event.value, str) and self.ready is self.current:
-            await self.show_dataset(event.value)
+        # The select's value now, not the event's: a Changed queued while the form was built
+        # (the plugin's default dataset) arrives after the last values put another one there.
+        value = event.select.value
+        if event.select.id == "dataset-select" and isinstance(value, str) and self.ready is self.current:
+            shown = getattr(next(iter(self.query("#data-form")), None), "dataset", None)
+            if value != shown:
+                await self.show_dataset(value)
 
     async def show_dataset(self, name: str) -> None:
         """The chosen dataset's settings as fields (path first, completed as you type)."""

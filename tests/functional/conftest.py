@@ -1,4 +1,9 @@
-"""Functional tests train real (tiny) models: helpers to run the trainer in-process."""
+"""Functional tests train real (tiny) models, run the real CLI, drive the dashboard with
+Textual's pilot: helpers to run the trainer in-process, and the lane marker.
+
+Every functional test is in the slow lane (each takes seconds), so the unit lane,
+``pytest -m "not slow"``, is tests/unit alone and stays under a minute.
+"""
 
 from __future__ import annotations
 
@@ -21,6 +26,13 @@ def tiny(plugin: str) -> dict[str, Any]:
     from dlterm.discovery import get_plugin
 
     return dict(TINY[get_plugin(plugin, []).task])
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.slow)
 
 
 class Recorder:
