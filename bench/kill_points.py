@@ -47,16 +47,16 @@ def arm() -> None:
             die()
 
     if point == "checkpoint-written":
-        import dlterm.training.callbacks as callbacks
+        import dlterm.training.callbacks.recorder as recorder
 
-        real_save = callbacks.save_model
+        real_save = recorder.save_model
 
         def save_model(model, target):
             real_save(model, target)
             if os.path.basename(target).startswith("last.epoch-") and reached():
                 die()
 
-        callbacks.save_model = save_model
+        recorder.save_model = save_model
     elif point == "during-history":
         real_write_history = runstore.Run.write_history
 
