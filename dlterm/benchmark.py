@@ -40,7 +40,7 @@ def bench_run(run: Run, repeats: int = 100, progress: Callable[[str], None] | No
     from dlterm.trained_model import keras_predictor
     from dlterm_edge import load
 
-    keras, _ = keras_predictor(run, fast=True)
+    keras, _ = keras_predictor(run)
     cfg = run.meta["config"]
     bundle = datasets.load(run.meta["dataset"], cfg["data"], run.seed)
     x_test, y_test = metric_sample(bundle)

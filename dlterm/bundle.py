@@ -301,7 +301,7 @@ def plain_script(meta: dict[str, Any]) -> list[str]:
             'meta = json.loads(session.get_modelmeta().custom_metadata_map["dlterm"])',
             "sample = np.load(\"sample.npz\", allow_pickle=False)",
             "name = session.get_inputs()[0].name",
-            "outputs = session.run(None, {name: sample[name]})[0]" if meta["task"] != "sequence-to-sequence"
+            "outputs = session.run(None, {name: sample[name]})[0]" if "parts" not in meta
             else "state = session.run(None, {name: sample[name]})[0]  # then the decoder, step by step",
             "# preprocessing of new inputs: meta[\"preprocessing\"] (see above)"]
 

@@ -15,9 +15,9 @@ from typing import Any
 
 from dlterm.errors import DltermError
 from dlterm.limits import MAX_DATA_BYTES, MAX_TEXT_BYTES, ImageRefused, check_image, read_bytes, regular_file
+from dlterm.tasks import all_tasks
 from dlterm_edge import load
 from dlterm_edge.errors import InferenceError
-from dlterm_edge.inputs import TEXT_TASKS
 from dlterm_edge.inputs import read_inputs as parse_inputs  # one parser, shared with devices
 from dlterm_edge.predictor import Predictor
 
@@ -42,9 +42,10 @@ def read_inputs(predictor: Predictor, inputs: list[str]) -> list[Any]:
     A text is text unless it starts with ``@``; an ``@file``, an image or a CSV must be a
     regular file under its cap, and an image under the pixel cap, before anything reads it.
     """
-    if predictor.task in TEXT_TASKS:
+    task = all_tasks().get(predictor.task)  # None: a newer task; the device parser decides
+    if task is not None and task.text_input:
         return [_text_argument(i) for i in inputs]
-    if predictor.task == "image-classification":
+    if task is not None and task.image_input:
         for item in inputs:  # refuse FIFOs, devices and pixel bombs before anything decodes them
             _check_image_argument(item)
         return list(inputs)

@@ -134,10 +134,17 @@ def plugins_show(name: str, as_json: JsonFlag = False, plugin_dir: PluginDirs = 
     console.print(table)
 
 
+def _skeleton_tasks() -> str:
+    """The tasks ``new-plugin`` has a skeleton for, as the tasks say (cheap: no numpy)."""
+    from dlterm.tasks import all_tasks
+
+    return ", ".join(name for name, task in all_tasks().items() if task.skeleton)
+
+
 @app.command("new-plugin")
 def new_plugin(
     name: str,
-    task: Annotated[str, typer.Option(help="image-classification, sequence-forecasting, text-classification or text-generation")] = "image-classification",
+    task: Annotated[str, typer.Option(help=f"the plugin's task: {_skeleton_tasks()}")] = "image-classification",
     plugin_dir: Annotated[Optional[Path], typer.Option("--plugin-dir", help="folder to write into (default: the first user plugin folder)")] = None,
     force: Annotated[bool, typer.Option(help="overwrite an existing file")] = False,
 ) -> None:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from dlterm.errors import DltermError
+from dlterm.settings import HyperParameter
 
 # The training options (dlterm.training_options) that only augmentable tasks take.
 AUGMENTATION_OPTIONS = frozenset({"augment", "rotation", "shift", "flip", "zoom", "shear"})
@@ -52,6 +53,10 @@ class Task:
     higher_is_better: bool
     augmentable: bool = False  # image augmentation applies
     text_input: bool = False  # a prediction input is one text, not a list of items
+    image_input: bool = False  # a prediction input is an image file
+    # Options of `dlterm predict` for this task (steps ahead, beam width...), as the
+    # dashboard's fields; the same names and limits as the CLI's options.
+    predict_options: tuple[HyperParameter, ...] = ()
     skeleton: PluginSkeleton | None = None  # None: `dlterm new-plugin` has no template for it
 
     # (metric, what it means for this task) where the name alone misleads; shown beside the number

@@ -36,4 +36,4 @@ SKELETON = PluginSkeleton("shapes", "A small dense network for image classificat
     outputs = layers.Dense(spec.num_classes, activation="softmax")(x)''')
 
 
-TASK = ImageClassificationTask("image-classification", "images in, one class out", augmentable=True, skeleton=SKELETON)
+TASK = ImageClassificationTask("image-classification", "images in, one class out", augmentable=True, image_input=True, skeleton=SKELETON)

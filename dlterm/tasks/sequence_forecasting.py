@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from dlterm.settings import Int
 from dlterm.tasks.base import PluginSkeleton, SampleInput, Task
 
 if TYPE_CHECKING:
@@ -102,7 +103,8 @@ SKELETON = PluginSkeleton("seasonal", "A small dense network for sequence foreca
 
 TASK = ForecastingTask("sequence-forecasting", "a window of past values in, the next value out",
                        loss="mse", metrics=("mae",), monitor="val_loss", mode="min",
-                       headline="rmse", higher_is_better=False, skeleton=SKELETON, notes=(
+                       headline="rmse", higher_is_better=False, skeleton=SKELETON,
+                       predict_options=(Int("steps", 1, min=1, max=10_000, help="how many steps ahead"),), notes=(
     ("mae", "scaled changes while training; series units in evaluation"),
     ("naive_mae", "the naive forecast (next = last), series units"),
     ("naive_rmse", "the naive forecast (next = last), series units"),

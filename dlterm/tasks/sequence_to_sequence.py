@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from dlterm.settings import Int
 from dlterm.tasks.base import SampleInput, Task
 
 if TYPE_CHECKING:
@@ -61,7 +62,9 @@ class SequenceToSequenceTask(Task):
 TASK = SequenceToSequenceTask("sequence-to-sequence", "a source sequence in, a target sequence out",
                               loss="sparse_categorical_crossentropy", metrics=("accuracy",),
                               monitor="val_accuracy", mode="max", headline="char_accuracy",
-                              higher_is_better=True, text_input=True, notes=(
+                              higher_is_better=True, text_input=True,
+                              predict_options=(Int("beam", 1, min=1, max=64, help="beam width (1 = greedy decoding)"),),
+                              notes=(
     ("accuracy", "teacher-forced: each character given the true ones before it"),
     ("exact_match", "decoded: whole targets right, the model reading its own output"),
     ("char_accuracy", "decoded: characters right, the model reading its own output"),

@@ -10,6 +10,7 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from dlterm.settings import Float, Int
 from dlterm.tasks.base import PluginSkeleton, SampleInput, Task
 
 if TYPE_CHECKING:
@@ -65,6 +66,9 @@ SKELETON = PluginSkeleton("pydoc", "One LSTM over character windows for text gen
 TASK = TextGenerationTask("text-generation", "a window of characters in, the next character out",
                           loss="sparse_categorical_crossentropy", metrics=("accuracy",),
                           monitor="val_loss", mode="min", headline="bits_per_char",
-                          higher_is_better=False, text_input=True, skeleton=SKELETON, notes=(
+                          higher_is_better=False, text_input=True, skeleton=SKELETON, predict_options=(
+                              Int("length", 200, min=1, max=100_000, help="characters to generate"),
+                              Float("temperature", 1.0, min=0.0, max=10.0, help="<1 safer, >1 wilder, 0 greedy")),
+                          notes=(
     ("accuracy", "next character right, given the true text before it"),
     ("unigram_bits_per_char", "no model: characters by their frequency alone")))

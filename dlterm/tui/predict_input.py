@@ -9,16 +9,6 @@ from __future__ import annotations
 import os
 import shlex
 
-from dlterm.settings import Float, HyperParameter, Int
-
-# Options of `dlterm predict` by task, shown as fields under the input (same limits as the CLI).
-PREDICT_OPTIONS: dict[str, tuple[HyperParameter, ...]] = {
-    "sequence-forecasting": (Int("steps", 1, min=1, max=10_000, help="how many steps ahead"),),
-    "text-generation": (Int("length", 200, min=1, max=100_000, help="characters to generate"),
-                        Float("temperature", 1.0, min=0.0, max=10.0, help="<1 safer, >1 wilder, 0 greedy")),
-    "sequence-to-sequence": (Int("beam", 1, min=1, max=64, help="beam width (1 = greedy decoding)"),),
-}
-
 
 def _expand(item: str) -> str:
     """``~/x.png`` -> the home folder's x.png; anything else unchanged (values stay values)."""

@@ -16,8 +16,9 @@ from textual.widgets import Button, DataTable, Input, Label, Select, Static
 
 from dlterm.errors import DltermError
 from dlterm.runstore import EXPORTS_DIR, Run, RunStore
+from dlterm.tasks import all_tasks
 from dlterm.tui.confirm import ConfirmScreen
-from dlterm.tui.predict_input import PREDICT_OPTIONS, predict_items
+from dlterm.tui.predict_input import predict_items
 from dlterm.tui.widgets.curves import CurveChart
 from dlterm.tui.widgets.form import SpecForm
 from dlterm.views import config_lines, evaluation_line, export_line, prediction_line, run_header, run_row
@@ -206,8 +207,9 @@ class RunsPane(Horizontal):
         if shown is not None and getattr(shown, "predict_task", None) == task:
             return
         await holder.remove_children()
-        if task in PREDICT_OPTIONS:
-            form = SpecForm(list(PREDICT_OPTIONS[task]), prefix="predict-")
+        options = all_tasks()[task].predict_options if task in all_tasks() else ()
+        if options:
+            form = SpecForm(list(options), prefix="predict-")
             form.predict_task = task  # type: ignore[attr-defined]
             await holder.mount(form)
 

@@ -55,7 +55,7 @@ def test_seq2seq_beats_the_positional_baseline_on_dates(trainer):
 
 
 def test_charlstm_beats_the_unigram_baseline(trainer):
-    summary, rec = trainer("charlstm", overrides={"data.length": 30000, "data.stride": 1, "units": 64, "layers": 1,
+    summary, rec = trainer("charlstm", overrides={"data.length": 20000, "data.stride": 1, "units": 64, "layers": 1,
                                                   "epochs": 3})
     metrics = evaluated(rec)
     assert metrics["bits_per_char"] < metrics["unigram_bits_per_char"] - 0.3
@@ -74,7 +74,7 @@ def mobilenet_base(tmp_path_factory):
     root = tmp_path_factory.mktemp("mobilenet") / "models"
     rec = Recorder()
     summary = train(TrainRequest(plugin="mobilenet", models_dir=str(root), overrides={
-        "data.samples": 1000, "input_size": 48, "epochs": 8}), Emitter([rec]))
+        "data.samples": 1000, "input_size": 32, "epochs": 8}), Emitter([rec]))
     return root, summary, rec
 
 
@@ -92,7 +92,7 @@ def test_mobilenet_transfer_trains_head_then_fine_tunes(mobilenet_base):
     root, base_summary, _ = mobilenet_base
     rec = Recorder()
     summary = train(TrainRequest(plugin="mobilenet", models_dir=str(root), overrides={
-        "data.samples": 400, "input_size": 48, "epochs": 2, "weights": f"run:{base_summary['run_id']}",
+        "data.samples": 400, "input_size": 32, "epochs": 2, "weights": f"run:{base_summary['run_id']}",
         "fine_tune_epochs": 2, "fine_tune_layers": 10, "fine_tune_lr": 1e-5, "early_stopping": False}), Emitter([rec]))
     assert summary["status"] == "completed" and summary["epochs_completed"] == 4
     phases = rec.of("phase")
@@ -152,7 +152,7 @@ def test_a_phased_run_stopped_at_the_phase_boundary_resumes_into_fine_tuning(mob
         if event["event"] == "epoch_end" and event["epoch"] == 2:
             stop.request("test")
 
-    overrides = {"data.samples": 300, "input_size": 48, "epochs": 2, "weights": f"run:{base_summary['run_id']}",
+    overrides = {"data.samples": 300, "input_size": 32, "epochs": 2, "weights": f"run:{base_summary['run_id']}",
                  "fine_tune_epochs": 2, "fine_tune_lr": 1e-5, "early_stopping": False}
     first = train(TrainRequest(plugin="mobilenet", models_dir=str(root), overrides=overrides), Emitter([stop_after_head]), stop)
     assert first["status"] == "interrupted" and first["epochs_completed"] == 2
