@@ -21,6 +21,10 @@ from dlterm.runstore import BENCH_JSON, Run
 from dlterm.tasks import get_task
 from dlterm_edge.bench import latency
 
+# What bench exports when missing; other variants (int8-full, quantized ONNX) are timed
+# once `dlterm export` made them.
+BENCH_EXPORTS = [("onnx", "none"), ("tflite", "none"), ("tflite", "float16"), ("tflite", "dynamic"), ("tflite", "int8")]
+
 
 def _throughput(fn: Callable[[Any], Any], batch: Any, rounds: int = 5) -> float:
     fn(batch)
@@ -33,10 +37,11 @@ def _throughput(fn: Callable[[Any], Any], batch: Any, rounds: int = 5) -> float:
 
 def bench_run(run: Run, repeats: int = 100, progress: Callable[[str], None] | None = None) -> list[dict[str, Any]]:
     have = {(r["format"], r["quantize"]) for r in exports_of(run) if r.get("verified")}
-    missing_tflite = [q for q in QUANTIZATIONS if ("tflite", q) not in have]
-    if ("onnx", "none") not in have or missing_tflite:
-        formats = (["onnx"] if ("onnx", "none") not in have else []) + (["tflite"] if missing_tflite else [])
-        export_run(run, formats, missing_tflite or ["none"], progress=progress)
+    missing = [v for v in BENCH_EXPORTS if v not in have]
+    for fmt in ("onnx", "tflite"):  # what is still missing; a failed variant is left out of the timings
+        quants = [q for f, q in missing if f == fmt]
+        if quants:
+            export_run(run, [fmt], quants, progress=progress)
     from dlterm.trained_model import keras_predictor
     from dlterm_edge import load
 
@@ -54,7 +59,10 @@ def bench_run(run: Run, repeats: int = 100, progress: Callable[[str], None] | No
                      "throughput_batch32": _throughput(keras.outputs, x32), "metric": metric,
                      "metric_value": keras_value, "max_abs_error": 0.0})
     for record in sorted(exports_of(run), key=lambda r: (r["format"] != "onnx", QUANTIZATIONS.index(r["quantize"]))):
-        label = "onnx (fp32)" if record["format"] == "onnx" else f"tflite ({record['quantize']})"
+        if record.get("status") == "failed":
+            continue  # nothing was written: nothing to time
+        label = "onnx (fp32)" if (record["format"], record["quantize"]) == ("onnx", "none") else \
+            f"{record['format']} ({record['quantize']})"
         if progress:
             progress(f"timing {label}")
         try:

@@ -132,6 +132,10 @@ def verified_variants(run: Run, formats: list[str], quantizations: list[str], op
     quants = [q for f, q in missing if f == "tflite"]
     if quants:
         fresh.update({("tflite", r["quantize"]): r for r in export_run(run, ["tflite"], quants, opset, progress=say)})
+    failed = [fresh[w] for w in wanted if not fresh[w].get("verified")]
+    if failed:
+        raise DltermError("; ".join(f"{r['format']} {r['quantize']} failed: {r['reason']}" for r in failed),
+                          "leave the failed variants out of --quantize (nothing was written)", exit_code=1)
     return [fresh[w] for w in wanted]
 
 

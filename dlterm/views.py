@@ -168,14 +168,18 @@ def export_files(record: dict[str, Any]) -> list[str]:
 
 
 def export_row(record: dict[str, Any]) -> dict[str, str]:
-    """One export as the cells of an export table (every part's file, one a line)."""
+    """One export as the cells of an export table (every part's file, one a line); a failed
+    variant (no files) is named by its format and quantization and shows its reason."""
     metric = str(record.get("metric", ""))
-    return {"file": "\n".join(export_files(record)),
-            "size": f"{record.get('size_bytes', 0) / 1e6:.2f} MB",
-            "max |error|": f"{record.get('max_abs_error', float('nan')):.1e}",
-            "test metric: keras → export": f"{escape(metric)} {format_metric(metric, record.get('keras_metric'))} → "
-                                           f"{format_metric(metric, record.get('export_metric'))}",
-            "verified": "yes" if record.get("verified") else "[red]no[/]"}
+    failed = record.get("status") == "failed"
+    error = record.get("max_abs_error")
+    return {"file": "\n".join(export_files(record)) if not failed else escape(f"{record.get('format')} ({record.get('quantize')})"),
+            "size": "-" if failed else f"{record.get('size_bytes', 0) / 1e6:.2f} MB",
+            "max |error|": f"{error:.1e}" if isinstance(error, (int, float)) else "-",
+            "test metric: keras → export": (f"{escape(metric)} {format_metric(metric, record.get('keras_metric'))} → "
+                                            f"{format_metric(metric, record.get('export_metric'))}") if metric else "-",
+            "verified": ("yes" if record.get("verified") else
+                         f"[red]failed: {escape(str(record.get('reason', '')))}[/]" if failed else "[red]no[/]")}
 
 
 def export_line(record: dict[str, Any]) -> str:

@@ -575,22 +575,23 @@ def delete(
 def export(
     run: RunRef,
     fmt: Annotated[str, typer.Option("--format", "-f", help="onnx, tflite or all")] = "all",
-    quantize: Annotated[Optional[list[str]], typer.Option("--quantize", "-q", metavar="MODE", help="TFLite: none, float16, dynamic, int8 or all (repeatable)")] = None,
+    quantize: Annotated[Optional[list[str]], typer.Option("--quantize", "-q", metavar="MODE", help="none, float16, dynamic, int8, int8-full or all (repeatable); ONNX offers none, dynamic and int8 (static QDQ)")] = None,
+    max_loss: Annotated[Optional[float], typer.Option("--max-loss", help="largest test-metric loss a quantized variant may have: a rate's points as a fraction (default 0.01), an error's relative increase (default 0.1)")] = None,
+    float_layers: Annotated[Optional[str], typer.Option("--float-layers", help="TFLite int8: comma-separated tensors to keep in float (a failed int8 export names the worst)")] = None,
     opset: Annotated[int, typer.Option(help="ONNX opset")] = 17,
     bundle: Annotated[Optional[Path], typer.Option("--bundle", help="write a deploy folder: models, labels, metadata, model card, test sample, SHA256SUMS")] = None,
     force: Annotated[bool, typer.Option("--force", help="with --bundle: replace a non-empty folder")] = False,
     as_json: JsonFlag = False,
     models_dir: ModelsDir = None,
 ) -> None:
-    """Export a run to ONNX and/or TFLite, verified against Keras.
+    """Export a run to ONNX and/or TFLite, each variant verified against Keras.
 
     The best checkpoint is exported; each file is checked against Keras on test data.
     """
     from dlterm.errors import DltermError
     from dlterm.export import QUANTIZATIONS, export_run
+    from dlterm.export_policy import summary_line
     from dlterm.runstore import RunStore
-    from dlterm.tasks import get_task
-    from dlterm.views import format_metric
 
     formats = {"all": ["onnx", "tflite"], "onnx": ["onnx"], "tflite": ["tflite"]}.get(fmt)
     if formats is None:
@@ -601,17 +602,19 @@ def export(
     if bundle is not None:
         _export_bundle(r, bundle, formats, quants, opset, force, say, as_json)
         return
-    results = export_run(r, formats, quants, opset, progress=say)
+    layers = [n.strip() for n in (float_layers or "").split(",") if n.strip()]
+    results = export_run(r, formats, quants, opset, progress=say, max_loss=max_loss, float_layers=layers)
+    failed = [res for res in results if not res.get("verified")]
     if as_json:
         _print_json(results)
-        return
-    console.print(exports_table(results))
-    console.print(f"files in {Path(results[0]['path']).parent}" if results else "nothing exported")
-    for res in results:
-        if get_task(r.meta["task"]).worse(res["keras_metric"], res["export_metric"]):
-            console.print(f"[yellow]warning:[/] {res['format']} {res['quantize']} changes {res['metric']} from "
-                          f"{format_metric(res['metric'], res['keras_metric'])} to {format_metric(res['metric'], res['export_metric'])}; "
-                          "prefer a lighter quantization")
+    else:
+        console.print(exports_table(results))
+        done = [res for res in results if res.get("verified")]
+        console.print(summary_line(results) + (f"; files in {Path(done[0]['path']).parent}" if done else ""))
+        for res in failed:  # one line each on stderr; exit 1 below
+            typer.echo(f"error: {res['format']} {res['quantize']} failed: {res['reason']}", err=True)
+    if failed:
+        raise typer.Exit(1)
 
 
 def _export_bundle(run: Any, folder: Path, formats: list[str], quants: list[str], opset: int, force: bool,

@@ -46,12 +46,12 @@ CARD = "README.md"
 CHECKSUMS = "SHA256SUMS"
 SAMPLE = "sample.npz"
 INPUTS = "inputs"
-QUANTIZATIONS = ("none", "float16", "dynamic", "int8")
+QUANTIZATIONS = ("none", "float16", "dynamic", "int8", "int8-full")
 
 MAX_CHECKSUM_LINES = 10_000
 _SUM_LINE = re.compile(r"^([0-9a-f]{64}) [ *](.+)$")
-MODEL_NAME = re.compile(r"^model(?:\.(?!(?:float16|dynamic|int8)\.(?:onnx|tflite)$)(?P<part>[A-Za-z0-9_-]+))?"
-                         r"(?:\.(?P<quant>float16|dynamic|int8))?\.(?P<fmt>onnx|tflite)$")
+MODEL_NAME = re.compile(r"^model(?:\.(?!(?:float16|dynamic|int8-full|int8)\.(?:onnx|tflite)$)(?P<part>[A-Za-z0-9_-]+))?"
+                         r"(?:\.(?P<quant>float16|dynamic|int8-full|int8))?\.(?P<fmt>onnx|tflite)$")
 
 
 @dataclass

@@ -35,6 +35,7 @@ FORMAT_VERSION = 1
 TASKS = ("image-classification", "sequence-forecasting", "text-classification", "sequence-to-sequence",
          "text-generation")
 DTYPES = ("float32", "float16", "int32", "int64", "int8", "uint8")
+QUANTIZED_DTYPES = {"int8": (-128, 127), "uint8": (0, 255)}  # full-integer files' inputs and outputs
 
 # Caps on what a file may declare. Generous for real models, far below what would exhaust
 # a device's memory (one float32 input of MAX_INPUT_ELEMENTS is 64 MB).
@@ -295,6 +296,16 @@ class _Checker:
         if PurePath(value).name != value or value in (".", "..") or "\\" in value:
             raise self.fail(f"{field} must be a bare file name, got {value!r}")
 
+    def quantization(self, value: Any, field: str) -> None:
+        """An integer tensor's (dtype, scale, zero point): real = (q - zero_point) * scale."""
+        self.mapping(value, field)
+        dtype = value.get("dtype")
+        if dtype not in QUANTIZED_DTYPES:
+            raise self.fail(f"{field}: dtype must be one of {', '.join(QUANTIZED_DTYPES)}, got {dtype!r}")
+        self.numbers([value.get("scale")], f"{field}: scale", 1)
+        low, high = QUANTIZED_DTYPES[dtype]
+        self.integer(value.get("zero_point"), f"{field}: zero_point", low, high)
+
     def tensors(self, value: Any, field: str) -> None:
         if not isinstance(value, list) or len(value) > 16:
             raise self.fail(f"{field} must be a list of at most 16 tensors")
@@ -303,6 +314,8 @@ class _Checker:
             self.name(tensor.get("name"), f"a tensor name in {field}")
             if tensor.get("dtype", "float32") not in DTYPES:
                 raise self.fail(f"{field}: dtype {tensor.get('dtype')!r} is not one of {', '.join(DTYPES)}")
+            if tensor.get("quantization") is not None:
+                self.quantization(tensor["quantization"], f"{field}: quantization of {tensor['name']!r}")
             shape = tensor.get("shape")
             if shape is None:
                 continue

@@ -18,7 +18,6 @@ pytestmark = pytest.mark.slow
 SMALL = {"cnn": {"filters": 4, "blocks": 2}, "lenet5": {}, "lstm": {"units": 8}, "gru": {"units": 8},
          "simplernn": {"units": 8}, "bilstm": {"units": 8, "embedding_dim": 8}, "seq2seq": {"units": 16, "epochs": 3},
          "charlstm": {"units": 16, "layers": 1}, "mobilenet": {"input_size": 32, "dense_units": 0}}
-HIGHER_IS_BETTER = ("accuracy", "char_accuracy")
 
 
 @pytest.fixture(scope="module")
@@ -38,26 +37,28 @@ def runs(tmp_path_factory):
 
 @pytest.mark.parametrize("plugin", list(SMALL))
 def test_onnx_and_tflite_exports_verify(runs, plugin):
+    from dlterm.tasks import get_task
+
     root, ids = runs
     run = RunStore(root).get(ids[plugin])
-    results = export_run(run, ["onnx", "tflite"], ["none", "int8"])
+    # one-epoch toys: quantized variants may lose 0.1 of a rate or 25% of an error (the
+    # policy's default floor, 1 point / 10%, is for real models: README audit)
+    toy_loss = 0.1 if get_task(run.meta["task"]).higher_is_better else 0.25
+    results = export_run(run, ["onnx"], ["none"]) + export_run(run, ["tflite"], ["none", "int8"], max_loss=toy_loss)
     assert [(r["format"], r["quantize"]) for r in results] == [("onnx", "none"), ("tflite", "none"), ("tflite", "int8")]
-    for r in results[:2]:
-        assert r["verified"] and r["max_abs_error"] < 1e-4 and r["metric_change"] == pytest.approx(0, abs=1e-6)
-    int8 = results[2]
+    assert all(r["verified"] for r in results), [(r["format"], r["quantize"], r.get("reason")) for r in results]
+    onnx_fp32, tflite_fp32, int8 = results
+    for r in (onnx_fp32, tflite_fp32):
+        assert r["max_abs_error"] < 1e-4 and r["metric_change"] == pytest.approx(0, abs=1e-6)
     if run.meta["task"] == "image-classification":
-        assert int8["size_bytes"] < results[1]["size_bytes"] / 2  # int8 weights: about a quarter
-    if int8["metric"] in HIGHER_IS_BETTER:
-        assert int8["export_metric"] >= int8["keras_metric"] - 0.1
-    else:  # recurrent int8 is unrolled (the fused ops quantize badly or crash): judge its accuracy
-        assert int8["export_metric"] <= 1.25 * int8["keras_metric"]
-    for path in results[0]["files"]:  # seq2seq: encoder and decoder step, each self-describing
+        assert int8["size_bytes"] < tflite_fp32["size_bytes"] / 2  # int8 weights: about a quarter
+    for path in onnx_fp32["files"]:  # seq2seq: encoder and decoder step, each self-describing
         model = onnx.load(path)
         onnx.checker.check_model(model)
         meta = json.loads({p.key: p.value for p in model.metadata_props}["dlterm"])
         assert meta["plugin"] == plugin and meta["task"] == run.meta["task"]
         assert meta["preprocessing"] == json.loads(run.file("preprocessing.json").read_text())
-    assert json.loads(open(results[1]["path"] + ".json").read())["run_id"] == run.id
+    assert json.loads(open(tflite_fp32["path"] + ".json").read())["run_id"] == run.id
     recorded = json.loads(run.file("exports.json").read_text())
     assert len(recorded) == 3 and all(r["verified"] for r in recorded)
 

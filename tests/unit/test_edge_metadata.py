@@ -134,3 +134,25 @@ def test_an_onnx_declaring_a_huge_image_is_refused_in_one_line(tmp_path):
     with pytest.raises(InferenceError, match="height = 100000 is outside") as error:
         read_metadata(tmp_path / "model.onnx")
     assert "\n" not in str(error.value)
+
+
+def test_integer_tensors_carry_valid_quantization():
+    meta = image_meta()
+    meta["inputs"][0]["quantization"] = {"dtype": "int8", "scale": 1 / 255, "zero_point": -128}
+    meta["outputs"][0]["quantization"] = {"dtype": "uint8", "scale": 1 / 256, "zero_point": 0}
+    assert validate_metadata(meta) is meta
+
+
+@pytest.mark.parametrize("quantization, what", [
+    ({"dtype": "int16", "scale": 0.1, "zero_point": 0}, "dtype"),
+    ({"dtype": "int8", "scale": 0, "zero_point": 0}, "scale"),
+    ({"dtype": "int8", "scale": float("nan"), "zero_point": 0}, "scale"),
+    ({"dtype": "int8", "scale": 0.1, "zero_point": 200}, "zero_point"),
+    ({"dtype": "uint8", "scale": 0.1, "zero_point": -1}, "zero_point"),
+    ("int8", "quantization"),
+])
+def test_bad_quantization_is_refused_with_its_field(quantization, what):
+    meta = image_meta()
+    meta["inputs"][0]["quantization"] = quantization
+    with pytest.raises(InferenceError, match=what):
+        validate_metadata(meta)
