@@ -71,10 +71,10 @@ def test_a_failed_variant_is_reported_recorded_without_files_and_exits_1(run_cop
     models, run_id = run_copy("cnn")
     real = dlterm.export._to_tflite
 
-    def broken_dynamic(model, path, quantize, calibration):
+    def broken_dynamic(model, path, quantize, *rest):
         if quantize == "dynamic":
             raise RuntimeError("converter exploded")
-        real(model, path, quantize, calibration)
+        real(model, path, quantize, *rest)
 
     monkeypatch.setattr(dlterm.export, "_to_tflite", broken_dynamic)
     result = CliRunner().invoke(app, ["export", run_id, "--format", "tflite", "--quantize", "none",
