@@ -15,27 +15,26 @@ from dlterm.runstore import RunStore
 from tests.conftest import run_cli_here as run_cli
 
 pytestmark = pytest.mark.slow
-SMALL = {"cnn": {"filters": 4, "blocks": 2}, "lenet5": {}, "lstm": {"units": 8}, "gru": {"units": 8},
-         "simplernn": {"units": 8}, "bilstm": {"units": 8, "embedding_dim": 8}, "seq2seq": {"units": 16, "epochs": 3},
-         "charlstm": {"units": 16, "layers": 1}, "mobilenet": {"input_size": 32, "dense_units": 0}}
+PLUGINS = ["cnn", "lenet5", "lstm", "gru", "simplernn", "bilstm", "seq2seq", "charlstm", "mobilenet"]
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory):
-    """One tiny trained run per builtin plugin, shared by the tests of this module."""
-    from dlterm.events import Emitter
-    from dlterm.training.trainer import TrainRequest, train
-    from tests.functional.conftest import tiny
+def runs(shared_run, tmp_path_factory):
+    """A copy of the session's tiny run of every builtin plugin (exports are written into
+    them), shared by the tests of this module."""
+    import shutil
 
     root = tmp_path_factory.mktemp("export") / "models"
+    root.mkdir()
     out = {}
-    for plugin, hp in SMALL.items():
-        overrides = {**tiny(plugin), "epochs": 1, **hp}
-        out[plugin] = train(TrainRequest(plugin=plugin, overrides=overrides, models_dir=str(root)), Emitter())["run_id"]
+    for plugin in PLUGINS:
+        source = shared_run(plugin)
+        shutil.copytree(source, root / source.name, symlinks=True)
+        out[plugin] = source.name
     return root, out
 
 
-@pytest.mark.parametrize("plugin", list(SMALL))
+@pytest.mark.parametrize("plugin", PLUGINS)
 def test_onnx_and_tflite_exports_verify(runs, plugin):
     from dlterm.tasks import get_task
 
