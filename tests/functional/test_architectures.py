@@ -74,7 +74,7 @@ def mobilenet_base(tmp_path_factory):
     root = tmp_path_factory.mktemp("mobilenet") / "models"
     rec = Recorder()
     summary = train(TrainRequest(plugin="mobilenet", models_dir=str(root), overrides={
-        "data.samples": 1000, "input_size": 32, "epochs": 8}), Emitter([rec]))
+        "data.samples": 1000, "input_size": 48, "epochs": 8}), Emitter([rec]))
     return root, summary, rec
 
 
