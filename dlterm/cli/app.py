@@ -584,7 +584,7 @@ def export(
     as_json: JsonFlag = False,
     models_dir: ModelsDir = None,
 ) -> None:
-    """Export a run to ONNX and/or TFLite, each variant verified against Keras.
+    """Export a run to ONNX and TFLite, each variant verified.
 
     The best checkpoint is exported; each file is checked against Keras on test data.
     """
