@@ -82,18 +82,19 @@ def arm() -> None:
 
         runstore.Run.commit_epoch = commit_epoch
     elif point == "during-export":
-        real_onnx, real_tflite = export._to_onnx, export._to_tflite
+        # Both writers take (what to write, the file's temporary path, ...) and write it whole.
+        real_onnx, real_tflite = export._write_onnx, export._to_tflite
 
         def cut(real):
-            def convert(model, path, *args):
-                real(model, path, *args)
+            def convert(first, path, *args, **kwargs):
+                real(first, path, *args, **kwargs)
                 if reached():
                     data = path.read_bytes()
                     path.write_bytes(data[: len(data) // 2])
                     die()
             return convert
 
-        export._to_onnx, export._to_tflite = cut(real_onnx), cut(real_tflite)
+        export._write_onnx, export._to_tflite = cut(real_onnx), cut(real_tflite)
     elif point == "export-landed":
         real_record = export._record
 

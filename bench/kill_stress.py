@@ -1,7 +1,7 @@
 """Stress: kill -9 training and export at every file-write boundary, and at random moments;
 every run must stay readable and resumable, and nothing may be lost or left behind.
 
-    python bench/kill_stress.py [--kills 20] [--seed 0] [--epochs 3]
+    python bench/kill_stress.py [--kills 20] [--seed 0] [--epochs 3] [--boundaries training,export]
 
 Boundaries (see bench/kill_points.py): each training boundary (checkpoint written before
 run.json; half-way through history.csv; half-way through run.json; run.json written
@@ -89,9 +89,9 @@ def check_resumes(run: dict, epochs: int, env: dict) -> dict:
     return {"outcome": "resumed to completion", "final_test_accuracy": json.loads(final.stdout)["metrics"]["accuracy"]}
 
 
-def boundary_rounds(env: dict, epochs: int) -> list[dict]:
+def boundary_rounds(env: dict, epochs: int, kinds: set[str]) -> list[dict]:
     rows = []
-    for point in TRAINING_POINTS:
+    for point in TRAINING_POINTS if "training" in kinds else ():
         for nth in range(1, epochs + 1):
             before = set(listing(env))
             code = killed_at(point, nth, train_args(epochs), env)
@@ -101,6 +101,8 @@ def boundary_rounds(env: dict, epochs: int) -> list[dict]:
             row = {"point": point, "epoch": nth, "epochs_recorded": new[0]["epochs_completed"], **check_resumes(new[0], epochs, env)}
             print(row, flush=True)
             rows.append(row)
+    if "export" not in kinds:
+        return rows
     # Export: one finished run, killed at every export step (ONNX, then each TFLite variant).
     trained = cli(train_args(1), env)
     assert trained.returncode == 0, trained.stderr
@@ -163,11 +165,12 @@ def main() -> None:
     parser.add_argument("--kills", type=int, default=20, help="random-moment rounds after the boundary rounds")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--epochs", type=int, default=3, help="epochs per run in the boundary rounds")
+    parser.add_argument("--boundaries", default="training,export", help="which boundary rounds: training, export or both")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         env = dict(os.environ, DLTERM_HOME=str(Path(tmp) / "models"))
         t0 = time.perf_counter()
-        boundaries = boundary_rounds(env, args.epochs)
+        boundaries = boundary_rounds(env, args.epochs, set(args.boundaries.split(",")))
         randoms, full = random_rounds(env, args.kills, args.seed) if args.kills else ([], None)
         assert all(r["status"] != "damaged" for r in listing(env).values())
     outcomes: dict[str, int] = {}
