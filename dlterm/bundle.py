@@ -185,7 +185,7 @@ def test_sample(keras: Any, data: Any) -> dict[str, np.ndarray]:
     x, y = metric_sample(data)
     n = min(len(y), SAMPLE_SIZE)
     x, y = rows(x, slice(0, n)), y[:n]
-    names = [i["name"] for i in keras.parts["model"]["inputs"]]
+    names = [i["name"] for i in keras.parts["model"]["inputs"]] if "model" in keras.parts else []  # seq2seq: parts
     sample = get_task(keras.task).verification_inputs(data, x, n, names)
     sample["expected"] = np.asarray(keras.outputs(x))
     sample["y"] = np.asarray(y)

@@ -48,7 +48,8 @@ def test_onnx_and_tflite_exports_verify(runs, plugin):
     assert all(r["verified"] for r in results), [(r["format"], r["quantize"], r.get("reason")) for r in results]
     onnx_fp32, tflite_fp32, int8 = results
     for r in (onnx_fp32, tflite_fp32):
-        assert r["max_abs_error"] < 1e-4 and r["metric_change"] == pytest.approx(0, abs=1e-6)
+        # the same metric up to float noise (an RMSE in series units is not a rate)
+        assert r["max_abs_error"] < 1e-4 and r["metric_change"] == pytest.approx(0, abs=1e-6 * max(1.0, abs(r["keras_metric"])))
     if run.meta["task"] == "image-classification":
         assert int8["size_bytes"] < tflite_fp32["size_bytes"] / 2  # int8 weights: about a quarter
     for path in onnx_fp32["files"]:  # seq2seq: encoder and decoder step, each self-describing

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.slow
 
 
 def test_disk_full_mid_training_fails_clearly_and_stays_resumable(trainer, tmp_path, monkeypatch):
-    import dlterm.training.callbacks as callbacks
+    import dlterm.training.callbacks.recorder as callbacks
 
     real_save = callbacks.save_model
     calls = {"n": 0}

@@ -26,7 +26,9 @@ def test_learns_shapes_from_scratch_and_exports_verify(trainer, plugin):
     assert summary["status"] == "completed" and not rec.of("phase")  # weights none: one phase
     (evaluated,) = rec.of("evaluated")
     assert evaluated["metrics"]["accuracy"] > 0.5  # four shapes: chance is 0.25
-    results = export_run(run_of(summary), ["onnx", "tflite"], ["none", "int8"])
+    # a toy of 6 epochs: int8 may lose 0.1 (the policy's 1 point is for real models)
+    results = export_run(run_of(summary), ["onnx"], ["none"]) + export_run(run_of(summary), ["tflite"], ["none", "int8"],
+                                                                            max_loss=0.1)
     assert [r["format"] for r in results] == ["onnx", "tflite", "tflite"]
     assert all(r["verified"] and r["max_abs_error"] < 1e-4 for r in results[:2])
     assert results[2]["export_metric"] >= results[2]["keras_metric"] - 0.1
