@@ -260,7 +260,7 @@ def train(
     column: Annotated[Optional[list[str]], typer.Option(metavar="NAME", help="CSV column (repeatable; the first is forecast)")] = None,
     image_size: Annotated[Optional[int], typer.Option(help="images: resize to this square size")] = None,
     strategy: Annotated[Optional[str], typer.Option(help="tf.distribute: default, mirrored (local GPUs) or multiworker (TF_CONFIG, Kubernetes Indexed Job, Slurm)")] = None,
-    weights: Annotated[Optional[str], typer.Option(help="pretrained weights, for plugins that take them: imagenet, none, a file, or run:RUN_ID")] = None,
+    weights: Annotated[Optional[str], typer.Option(help="pretrained weights, for plugins that take them: imagenet, none or run:RUN_ID")] = None,
     resume: Annotated[Optional[str], typer.Option(help="continue an interrupted run (only --epochs and --strategy may change)")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print events as JSON lines; the last is the summary")] = False,
     models_dir: ModelsDir = None,
