@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from dlterm.errors import DltermError
-from dlterm.limits import MAX_DATA_BYTES, MAX_TEXT_BYTES, ImageRefused, check_image, read_bytes, regular_file
+from dlterm.limits import MAX_DATA_BYTES, regular_file
 from dlterm.tasks import all_tasks
 from dlterm_edge import load
 from dlterm_edge.errors import InferenceError
@@ -44,41 +44,17 @@ def read_inputs(predictor: Predictor, inputs: list[str]) -> list[Any]:
     """
     task = all_tasks().get(predictor.task)  # None: a newer task; the device parser decides
     if task is not None and task.text_input:
-        return [_text_argument(i) for i in inputs]
-    if task is not None and task.image_input:
-        for item in inputs:  # refuse FIFOs, devices and pixel bombs before anything decodes them
-            _check_image_argument(item)
-        return list(inputs)
-    if len(inputs) == 1 and inputs[0].lower().endswith(".csv"):
+        for item in inputs:
+            if not item.startswith("@"):
+                _refuse_file_as_text(item)
+    # A CSV is checked against dlterm's data cap (larger than a device's); @FILE texts and
+    # images are bounded by the shared parser and image loader (dlterm_edge.limits).
+    elif not (task is not None and task.image_input) and len(inputs) == 1 and inputs[0].lower().endswith(".csv"):
         try:
             regular_file(Path(inputs[0]).expanduser(), "CSV file", "give a CSV with a header row", limit=MAX_DATA_BYTES)
         except DltermError as e:
             raise InferenceError(e.message) from None
     return parse_inputs(predictor, inputs)
-
-
-def _text_argument(item: str) -> str:
-    if not item.startswith("@"):
-        _refuse_file_as_text(item)
-        return item
-    path = Path(item[1:]).expanduser()
-    try:
-        return read_bytes(path, MAX_TEXT_BYTES, "text file", "give a UTF-8 text file after @").decode("utf-8-sig")
-    except DltermError as e:
-        raise InferenceError(e.message) from None
-    except UnicodeDecodeError:
-        raise InferenceError(f"text file {path} is not UTF-8 text") from None
-
-
-def _check_image_argument(item: str) -> None:
-    try:
-        check_image(item)
-    except FileNotFoundError:
-        raise InferenceError(f"image not found: {item}") from None
-    except ImageRefused as e:
-        raise InferenceError(str(e)) from None
-    except (OSError, ValueError, SyntaxError):
-        raise InferenceError(f"{item} is not a readable image (PNG, JPEG, ...)") from None
 
 
 def _refuse_file_as_text(item: str) -> None:

@@ -25,6 +25,7 @@ from dlterm.compare import NOT_METRICS, bench_latencies, compare_runs, number
 from dlterm.errors import DltermError
 from dlterm.runstore import Run
 from dlterm.svgplot import heatmap, line_chart
+from dlterm.tasks.class_analysis import confused_pairs  # the same pairs evaluation keeps
 from dlterm.views import baseline_verdict, comparison_rows, format_metric
 
 # Evaluation keys this module draws itself; any other key is shown as a plain table.
@@ -165,13 +166,6 @@ def per_class(matrix: list[list[float]], names: list[str]) -> list[dict[str, Any
               and precision + recall else (0.0 if precision is not None and recall is not None else None))
         out.append({"class": name, "precision": precision, "recall": recall, "f1": f1, "support": int(support)})
     return out
-
-
-def confused_pairs(matrix: list[list[float]], names: list[str], top: int = 5) -> list[dict[str, Any]]:
-    """The most frequent mistakes: (true, predicted, count), largest first."""
-    pairs = [(matrix[i][j], i, j) for i in range(len(names)) for j in range(len(names)) if i != j and matrix[i][j] > 0]
-    pairs.sort(key=lambda p: (-p[0], p[1], p[2]))
-    return [{"true": names[i], "predicted": names[j], "count": int(c)} for c, i, j in pairs[:top]]
 
 
 def forecast_of(evaluation: dict[str, Any]) -> tuple[list[float], list[float]] | None:
