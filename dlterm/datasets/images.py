@@ -17,7 +17,8 @@ import numpy as np
 from dlterm.datasets.base import DataBundle, classification_spec, image_preprocessing, split_indices
 from dlterm.datasets.memory import check_arrays
 from dlterm.errors import DltermError
-from dlterm.limits import ImageRefused, check_image
+from dlterm.limits import ImageRefused
+from dlterm_edge.limits import opened_image
 from dlterm_edge.preprocess import load_image
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
@@ -33,12 +34,9 @@ def _class_files(folder: Path) -> dict[str, list[Path]]:
 
 
 def _detect_channels(files: list[Path]) -> int:
-    from PIL import Image
-
     for f in files[:50]:
         try:
-            check_image(f)  # never open what must not be decoded
-            with Image.open(f) as img:
+            with opened_image(f) as img:  # checked (a regular file, bytes and pixels) before anything decodes
                 if img.mode not in ("1", "L", "I", "I;16", "F", "LA"):
                     return 3
         except (OSError, ValueError, SyntaxError):
