@@ -50,7 +50,12 @@ def _preactivation_resnet(shape, hp):
         pre = bn_relu(x)
         shortcut = x
         if stride != 1 or x.shape[-1] != filters:  # projection where the shape changes
-            shortcut = layers.Conv2D(filters, 1, strides=stride, use_bias=False)(pre)
+            # A 1x1 convolution of stride 2, written as every other pixel (a 1x1 max pool of
+            # stride 2) then a 1x1 convolution: the same function and weights, but TF 2.21's
+            # oneDNN kernel for the strided 1x1 convolution corrupts the heap when training
+            # on a batch smaller than the others (the last one of an epoch): a crash, not an error.
+            every_other = layers.MaxPooling2D(1, strides=stride)(pre) if stride != 1 else pre
+            shortcut = layers.Conv2D(filters, 1, use_bias=False)(every_other)
         y = layers.Conv2D(filters, 3, strides=stride, padding="same", use_bias=False)(pre)
         y = layers.Conv2D(filters, 3, padding="same", use_bias=False)(bn_relu(y))
         return layers.Add()([shortcut, y])
