@@ -45,6 +45,8 @@ class RunsPane(Horizontal):
     RunsPane #predict-input { width: 1fr; }
     RunsPane .section { text-style: bold; margin-top: 1; }
     RunsPane #predict-options { height: auto; }
+    RunsPane #export-output { display: none; }
+    RunsPane #export-output.-shown { display: block; }
     """
 
     def __init__(self, models_dir: str | None, **kwargs: Any):
@@ -73,12 +75,15 @@ class RunsPane(Horizontal):
                 yield Select([("onnx", "onnx"), ("tflite", "tflite"), ("all", "all")], value="onnx", allow_blank=False, id="export-format")
                 yield Select([(q, q) for q in ("none", "float16", "dynamic", "int8", "all")], value="none", allow_blank=False, id="export-quantize")
                 yield Button("Export", id="export-button", variant="primary")
+            yield Static("", id="export-output")  # shown once there is something to say
             yield Label("try it: image path(s), recent values, a text or a seed text", classes="section")
             with Horizontal(classes="buttons"):
                 yield Input(placeholder="e.g. digit.png  ·  112 118 132 129  ·  a wonderful film", id="predict-input")
                 yield Button("Predict", id="predict-button", variant="primary")
+            # Right under the field, above the options: the answer lands where the eyes are,
+            # and show_output scrolls it into view (at 80x24 the field is the pane's last row).
+            yield Static("", id="predict-output")
             yield Vertical(id="predict-options")
-            yield Static("", id="action-output")
 
     def on_mount(self) -> None:
         table = self.query_one("#runs-table", DataTable)
@@ -246,12 +251,12 @@ class RunsPane(Horizontal):
     async def run_cli(self, args: list[str], doing: str) -> None:
         """Run a dlterm command in a child process (TensorFlow stays out of the UI).
 
-        The button spins and toasts say what happens: exporting takes 5 to 30 s."""
-        out = self.query_one("#action-output", Static)
+        The button spins and the line under its row says what happens (exporting takes 5 to
+        30 s); toasts say it when the pane is out of sight."""
         button = self.query_one(f"#{args[0]}-button", Button)
-        out.update(f"{doing}…")
-        self.app.notify(f"{doing}… (runs in the background)", timeout=3)
-        cmd = [sys.executable, "-m", "dlterm", args[0], "--json", "--models-dir", str(self.store.root), *args[1:]]
+        self.show_output(args[0], f"{doing}…")
+        self.toast(f"{doing}… (runs in the background)", timeout=3)
+        cmd = self.cli_command(args)
         button.loading = True
         try:
             proc = await asyncio.create_subprocess_exec(*cmd, stdin=asyncio.subprocess.DEVNULL,
@@ -262,15 +267,32 @@ class RunsPane(Horizontal):
         if proc.returncode != 0:
             message = stderr.decode(errors="replace").strip().splitlines()
             line = message[-1] if message else f"{args[0]} failed"
-            out.update(f"[red]{escape(line)}[/]")
-            self.app.notify(line, title=f"{args[0]} failed", severity="error", timeout=10)
+            self.show_output(args[0], f"[red]{escape(line)}[/]")
+            self.toast(line, title=f"{args[0]} failed", severity="error", timeout=10)
             return
         result = json.loads(stdout.decode())
         lines = [export_line(r) for r in result] if args[0] == "export" else [prediction_line(r) for r in result]
-        out.update("\n".join(lines))
-        self.app.notify("\n".join(lines[:4]) + ("\n…" if len(lines) > 4 else ""), title=f"{args[0]} done", timeout=10)
+        self.show_output(args[0], "\n".join(lines))
+        self.toast("\n".join(lines[:4]) + ("\n…" if len(lines) > 4 else ""), title=f"{args[0]} done", timeout=10)
         if args[0] == "export" and self.current:
             self.show_run(self.current)
+
+    def cli_command(self, args: list[str]) -> list[str]:
+        """The child process of ``run_cli``: ``dlterm COMMAND --json`` on this pane's models."""
+        return [sys.executable, "-m", "dlterm", args[0], "--json", "--models-dir", str(self.store.root), *args[1:]]
+
+    def toast(self, message: str, **kwargs: Any) -> None:
+        """A notification only while the pane is out of sight (another tab, or the palette
+        started the export): on screen, the output says it, and a toast would cover it."""
+        if self.region.area == 0 or self.screen is not self.app.screen:
+            self.app.notify(message, **kwargs)
+
+    def show_output(self, command: str, text: str) -> None:
+        """Write under the command's row (export or predict) and scroll it into view."""
+        out = self.query_one(f"#{command}-output", Static)
+        out.update(text)
+        out.set_class(bool(text), "-shown")
+        self.call_after_refresh(out.scroll_visible, animate=False)
 
 
 def sort_key(run: Run, column: str) -> Any:
