@@ -15,6 +15,7 @@ from textual.message import Message
 from textual.widgets import Button, DataTable, Input, Label, Select, Static
 
 from dlterm.errors import DltermError
+from dlterm.export_variants import ALL, FORMATS, quantizations_of
 from dlterm.runstore import EXPORTS_DIR, Run, RunStore
 from dlterm.tasks import all_tasks
 from dlterm.tui.confirm import ConfirmScreen
@@ -72,8 +73,8 @@ class RunsPane(Horizontal):
                 yield Button("Refresh", id="refresh-button")
             yield Label("export (verified against Keras)", classes="section")
             with Horizontal(classes="buttons"):
-                yield Select([("onnx", "onnx"), ("tflite", "tflite"), ("all", "all")], value="onnx", allow_blank=False, id="export-format")
-                yield Select([(q, q) for q in ("none", "float16", "dynamic", "int8", "all")], value="none", allow_blank=False, id="export-quantize")
+                yield Select([(f, f) for f in (*FORMATS, ALL)], value="onnx", allow_blank=False, id="export-format")
+                yield Select(quantize_options("onnx"), value="none", allow_blank=False, id="export-quantize")
                 yield Button("Export", id="export-button", variant="primary")
             yield Static("", id="export-output")  # shown once there is something to say
             yield Label("try it: image path(s), recent values, a text or a seed text", classes="section")
@@ -198,6 +199,18 @@ class RunsPane(Horizontal):
         quant = str(self.query_one("#export-quantize", Select).value)
         self.run_cli(["export", run.id, "--format", fmt, "--quantize", quant], f"exporting {run.id} to {fmt}")
 
+    def on_select_changed(self, event: Select.Changed) -> None:
+        """The quantize choices follow the format: what it offers (ONNX has no float16 or
+        int8-full), the current choice kept when it still applies."""
+        if event.select.id != "export-format":
+            return
+        event.stop()
+        quantize = self.query_one("#export-quantize", Select)
+        keep = quantize.value
+        options = quantize_options(str(event.value))
+        quantize.set_options(options)
+        quantize.value = keep if any(keep == value for _, value in options) else "none"
+
     def on_input_submitted(self, event: Input.Submitted) -> None:
         """Enter in the prediction field predicts, like the button."""
         if event.input.id == "predict-input" and self.current is not None:
@@ -293,6 +306,11 @@ class RunsPane(Horizontal):
         out.update(text)
         out.set_class(bool(text), "-shown")
         self.call_after_refresh(out.scroll_visible, animate=False)
+
+
+def quantize_options(fmt: str) -> list[tuple[str, str]]:
+    """The export form's quantize choices for a format choice, from the export's own list."""
+    return [(q, q) for q in (*quantizations_of(fmt), ALL)]
 
 
 def sort_key(run: Run, column: str) -> Any:
