@@ -192,7 +192,7 @@ def test_bundle_carries_the_quantized_onnx_files_and_the_device_lists_and_picks_
     variants = {(v["format"], v["quantize"]): v for v in meta["variants"]}
     assert list(variants) == [("onnx", "none"), ("onnx", "dynamic"), ("onnx", "int8")]
     card = (target / "README.md").read_text()
-    for (fmt, quantize), v in variants.items():
+    for (_, quantize), v in variants.items():
         (name,) = v["files"]
         assert v["size_bytes"] == (target / name).stat().st_size and v["max_abs_error"] >= 0
         assert v["metric"] == "accuracy" and 0 <= v["export_metric"] <= 1
