@@ -30,7 +30,7 @@ def declared_parameters(config: Any) -> tuple[int, str]:
     model config (the parsed ``config.json``)."""
     total, largest, largest_count = 0, "", -1
     for name, cls, count in _layers(config, None, 0):
-        total += count
+        total = min(total + count, MAX_SIZE)
         if count > largest_count:
             largest, largest_count = f"{name} ({cls}): {count:,}", count
     return total, largest
@@ -63,9 +63,14 @@ def _layers(item: Any, shape: list | None, depth: int) -> Iterator[tuple[str, st
     for key in ("layer", "cell"):  # other wrappers; RNN(cell=LSTMCell(...))
         if isinstance(cfg.get(key), dict):
             yield from _layers(cfg[key], shape, depth + 1)
-    count = _own_parameters(cls, cfg, shape)
+    count = min(_own_parameters(cls, cfg, shape), MAX_SIZE)
     if count:
-        yield str(cfg.get("name", "?"))[:80], cls, count
+        yield _printable(cfg.get("name", "?")), _printable(cls), count
+
+
+def _printable(text: Any) -> str:
+    """A name from the file, safe in a one-line message."""
+    return "".join(c if c.isprintable() else "?" for c in str(text)[:80])
 
 
 def _input_shape(item: dict) -> list | None:
@@ -81,15 +86,20 @@ def _input_shape(item: dict) -> list | None:
     return shape if isinstance(shape, list) else None
 
 
+MAX_SIZE = 2**62  # any one size is clamped here: the products stay cheap to compute
+MAX_KERNEL_DIMS = 3  # kernel_size has one entry per spatial axis (Conv3D: 3)
+
+
 def _int(value: Any) -> int:
     """A size from the config: a non-negative int, else 0 (never more than declared)."""
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         return 0
-    return value
+    return min(value, MAX_SIZE)
 
 
 def _ints(value: Any) -> list[int]:
-    return [_int(v) for v in value] if isinstance(value, list) else [_int(value)]
+    """kernel_size: an int or a list of them (a longer list is not Keras's)."""
+    return [_int(v) for v in value[:MAX_KERNEL_DIMS]] if isinstance(value, list) else [_int(value)]
 
 
 def _last(shape: list | None, axis: int = -1) -> int:

@@ -121,3 +121,16 @@ def test_a_config_json_over_its_cap_is_refused_before_it_is_read(tmp_path, monke
     monkeypatch.setattr(limits, "MAX_KERAS_CONFIG_BYTES", 1000)
     path = keras_file(tmp_path / "big.keras", model(layer("Dense", [None, 8], units=2, note="x" * 2000)))
     assert "its config.json is 2.23 KiB, over the limit of 1000 bytes" in refusal(path)
+
+
+def test_names_from_the_file_stay_on_one_line(tmp_path):
+    config = model(layer("Dense", [None, 8], name="evil\nname\x1b[2J", units=10**9))
+    assert "largest layer evil?name?[2J (Dense): 9,000,000,000)" in refusal(keras_file(tmp_path / "evil.keras", config))
+
+
+def test_sizes_stay_cheap_to_count():
+    """No big-number arithmetic on what a file says: sizes and counts are clamped."""
+    many = model(layer("Conv2D", [None, 8, 8, 1], filters=2, kernel_size=[2] * 100_000))
+    assert declared_parameters(many)[0] == 2 * 2 * 2 * 1 * 2 + 2  # at most 3 kernel axes
+    huge = model(*[layer("Dense", [None, 10**30], units=10**30) for _ in range(10)])
+    assert declared_parameters(huge)[0] == 2**62
