@@ -130,6 +130,9 @@ class RunsPane(Horizontal):
             self.show_run(self.runs[event.cursor_row])
 
     def show_run(self, run: Run) -> None:
+        if self.current is None or self.current.id != run.id:  # another run's answers would mislead
+            for command in ("export", "predict"):
+                self.show_output(command, "", scroll=False)
         self.current = run
         self.call_later(self.show_predict_options, run)
         if run.damaged:
@@ -300,12 +303,13 @@ class RunsPane(Horizontal):
         if self.region.area == 0 or self.screen is not self.app.screen:
             self.app.notify(message, **kwargs)
 
-    def show_output(self, command: str, text: str) -> None:
+    def show_output(self, command: str, text: str, scroll: bool = True) -> None:
         """Write under the command's row (export or predict) and scroll it into view."""
         out = self.query_one(f"#{command}-output", Static)
         out.update(text)
         out.set_class(bool(text), "-shown")
-        self.call_after_refresh(out.scroll_visible, animate=False)
+        if scroll:
+            self.call_after_refresh(out.scroll_visible, animate=False)
 
 
 def quantize_options(fmt: str) -> list[tuple[str, str]]:

@@ -23,15 +23,16 @@ def models(tmp_path, monkeypatch):
     monkeypatch.delenv("DLTERM_PLUGIN_PATH", raising=False)
     monkeypatch.setenv("DLTERM_CONFIG_DIR", str(tmp_path / "config"))
     models = tmp_path / "models"
-    path = models / "cnn-20261205-120000"
-    path.mkdir(parents=True)
-    # A long config, as real runs have: the detail text alone fills an 80x24 pane.
-    hyper = {f"setting_{i}": i for i in range(30)}
-    run = Run(path, {"id": path.name, "plugin": "cnn", "task": "image-classification", "dataset": "shapes",
-                     "created": time.time(), "status": "completed", "epochs_completed": 2, "params": 100,
-                     "config": {"hyperparameters": hyper, "training": {"epochs": 2}, "data": {}}})
-    run.save()
-    run.write_history([{"epoch": e, "loss": 1.0 / e, "val_loss": 1.1 / e, "lr": 0.001, "seconds": 1.0} for e in (1, 2)])
+    for n, run_id in enumerate(("cnn-20261205-110000", "cnn-20261205-120000")):
+        path = models / run_id
+        path.mkdir(parents=True)
+        # A long config, as real runs have: the detail text alone fills an 80x24 pane.
+        hyper = {f"setting_{i}": i for i in range(30)}
+        run = Run(path, {"id": path.name, "plugin": "cnn", "task": "image-classification", "dataset": "shapes",
+                         "created": time.time() + n, "status": "completed", "epochs_completed": 2, "params": 100,
+                         "config": {"hyperparameters": hyper, "training": {"epochs": 2}, "data": {}}})
+        run.save()
+        run.write_history([{"epoch": e, "loss": 1.0 / e, "val_loss": 1.1 / e, "lr": 0.001, "seconds": 1.0} for e in (1, 2)])
     return models
 
 
@@ -76,6 +77,9 @@ def test_the_prediction_shows_under_the_field_without_scrolling(models, monkeypa
             assert on_screen(app, field)  # the question stays with its answer
             assert field.region.y < output.region.y
             assert not app._notifications  # no toast over the answer it repeats
+            app.query_one("#runs-table").move_cursor(row=1)  # another run: the answer was not its
+            await pilot.pause(0.3)
+            assert str(output.render()).strip() == ""
 
     asyncio.run(scenario())
 
