@@ -3,7 +3,9 @@
 A single exported file needs its reader to know where the labels, the preprocessing and
 a way to check the result are. A bundle carries all of it::
 
-    model.onnx, model.tflite, ...   the chosen variants, verified against Keras (seq2seq:
+    model.onnx, model.tflite, ...   the chosen variants, verified against Keras: ONNX float32
+                                    and the quantizations ONNX offers (model.dynamic.onnx,
+                                    model.int8.onnx), TFLite with each (seq2seq:
                                     model.encoder.* + model.decoder.*)
     labels.txt                      classification: the class names, one a line, in output order
     metadata.json                   the model's metadata and one entry per variant
@@ -36,7 +38,8 @@ import numpy as np
 
 from dlterm import __version__
 from dlterm.errors import DltermError
-from dlterm.export import export_run, exportable, exports_of, file_sha256, metric_sample, rows
+from dlterm.export import export_run, exportable, exports_of, file_sha256, metric_sample, rows, variants
+from dlterm.export_variants import FORMATS
 from dlterm.fileio import TEMP_PREFIX, current_umask
 from dlterm.runstore import Run
 from dlterm_edge.bundle import write_checksums
@@ -122,16 +125,17 @@ def _move_into_place(tmp: Path, folder: Path) -> None:
 
 def verified_variants(run: Run, formats: list[str], quantizations: list[str], opset: int,
                       say: Callable[[str], None]) -> list[dict[str, Any]]:
-    """One verified export result per wanted variant: reused when still fresh, else exported."""
-    wanted = ([("onnx", "none")] if "onnx" in formats else []) + \
-             ([("tflite", q) for q in quantizations] if "tflite" in formats else [])
+    """One verified export result per wanted variant: reused when still fresh, else exported.
+
+    The variants are the export's own (:func:`dlterm.export.variants`): each format with
+    the quantizations it offers (ONNX: float32 always, dynamic, int8 as static QDQ)."""
+    wanted = variants(formats, quantizations)
     fresh = fresh_exports(run)
     missing = [w for w in wanted if w not in fresh]
-    if ("onnx", "none") in missing:
-        fresh[("onnx", "none")] = export_run(run, ["onnx"], ["none"], opset, progress=say)[0]
-    quants = [q for f, q in missing if f == "tflite"]
-    if quants:
-        fresh.update({("tflite", r["quantize"]): r for r in export_run(run, ["tflite"], quants, opset, progress=say)})
+    for fmt in FORMATS:
+        quants = [q for f, q in missing if f == fmt]
+        if quants:
+            fresh.update({(r["format"], r["quantize"]): r for r in export_run(run, [fmt], quants, opset, progress=say)})
     failed = [fresh[w] for w in wanted if not fresh[w].get("verified")]
     if failed:
         raise DltermError("; ".join(f"{r['format']} {r['quantize']} failed: {r['reason']}" for r in failed),

@@ -18,11 +18,12 @@ from dlterm.limits import check_keras_archive
 
 def load_model(path: Path, compile: bool = True) -> Any:
     """Load a ``.keras`` file in safe mode (no arbitrary code from lambdas)."""
-    from dlterm.keras_env import keras
-
     if not os.path.lexists(path):
         raise DltermError(f"model file not found: {path}", "the run may not have finished an epoch")
-    check_keras_archive(path)  # a foreign file, a FIFO or a zip bomb is refused before Keras reads it
+    # A foreign file, a FIFO, a zip bomb or a config declaring huge layers is refused
+    # before Keras reads it (and before TensorFlow is even imported).
+    check_keras_archive(path)
+    from dlterm.keras_env import keras
     try:
         model = keras.models.load_model(path, compile=compile, safe_mode=True)
     except Exception as e:  # noqa: BLE001 - corrupt or foreign files fail in many ways

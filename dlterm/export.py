@@ -35,15 +35,13 @@ import numpy as np
 from dlterm import datasets
 from dlterm.errors import DltermError
 from dlterm.export_policy import failed_record, judge
+from dlterm.export_variants import FORMAT_QUANTIZATIONS, FORMATS, QUANTIZATIONS
 from dlterm.fileio import atomic_path, write_json
 from dlterm.runstore import EXPORTS_DIR, EXPORTS_JSON, Run
 from dlterm.tasks import get_task
 from dlterm.trained_model import export_metadata, keras_predictor
 from dlterm_edge.metadata import METADATA_KEY, embed_tflite_metadata, flat_onnx_properties
 
-FORMATS = ("onnx", "tflite")
-QUANTIZATIONS = ("none", "float16", "dynamic", "int8", "int8-full")
-FORMAT_QUANTIZATIONS = {"onnx": ("none", "dynamic", "int8"), "tflite": QUANTIZATIONS}
 CALIBRATED = {"onnx": ("int8",), "tflite": ("int8", "int8-full")}  # calibrated on training samples
 VERIFY_SAMPLES = 128
 CALIBRATION_SAMPLES = 200
@@ -97,7 +95,7 @@ def export_run(run: Run, formats: list[str], quantizations: list[str], opset: in
     ``float_layers``: tensors the TFLite int8 variant keeps in float (:mod:`dlterm.int8_layers`)."""
     for f in formats:
         if f not in FORMATS:
-            raise DltermError(f"unknown export format {f!r}", "choose onnx, tflite or all")
+            raise DltermError(f"unknown export format {f!r}", f"choose {', '.join(FORMATS)} or all")
     for q in quantizations:
         if q not in QUANTIZATIONS:
             raise DltermError(f"unknown quantization {q!r}", f"choose one of: {', '.join(QUANTIZATIONS)}")

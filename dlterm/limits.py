@@ -36,6 +36,12 @@ MAX_DATA_BYTES = 1 * GiB  # a data file read whole (CSV, text, pairs, corpus)
 MAX_ARCHIVE_BYTES = 2 * GiB  # a .keras file's members, uncompressed, together (MobileNetV2: 10 MB)
 MAX_ARCHIVE_MEMBERS = 10_000
 MAX_WEIGHTS_BYTES = 4 * GiB  # an .h5 weights file (not a zip: only its size can be checked)
+MAX_KERAS_CONFIG_BYTES = 16 * MiB  # a .keras file's config.json (MobileNetV2 transfer: 120 KB)
+# The most parameters a .keras file may declare: what the largest archive accepted can
+# hold as float32 (512 M). A file also declares no more than its weights file holds at
+# one byte a parameter (int8, the smallest weight): a few-KB file asking for gigabytes
+# is refused. dlterm's largest builtin (VGG16 transfer) has 15 M.
+MAX_DECLARED_PARAMETERS = MAX_ARCHIVE_BYTES // 4
 
 def _size(n: int) -> str:
     return size_text(n)
@@ -89,17 +95,53 @@ def check_keras_archive(path: str | os.PathLike, what: str = "model file") -> Pa
         try:
             with zipfile.ZipFile(f) as archive:
                 members = archive.infolist()
+                _check_members(path, what, hint, members)
+                config = archive.read("config.json")  # bounded: its declared size was checked
         except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError):
             raise DltermError(f"{what} {path} is not a Keras model file (not a readable .keras zip)", hint) from None
+    weights = sum(m.file_size for m in members if m.filename.startswith("model.weights."))
+    _check_declared_size(path, what, hint, config, weights)
+    return path
+
+
+def _check_members(path: Path, what: str, hint: str, members: list[zipfile.ZipInfo]) -> None:
+    """What the archive's directory says: member count, expanded size, a bounded config.json."""
     if len(members) > MAX_ARCHIVE_MEMBERS:
         raise DltermError(f"{what} {path} has {len(members):,} members, over the limit of {MAX_ARCHIVE_MEMBERS:,}", hint)
     total = sum(m.file_size for m in members)
     if total > MAX_ARCHIVE_BYTES:
         raise DltermError(f"{what} {path} would expand to {_size(total)}, over the limit of {_size(MAX_ARCHIVE_BYTES)}",
                           "it is damaged or not a model; " + hint)
-    if "config.json" not in {m.filename for m in members}:
+    config = next((m for m in members if m.filename == "config.json"), None)
+    if config is None:
         raise DltermError(f"{what} {path} is not a Keras model file (it has no config.json)", hint)
-    return path
+    if config.file_size > MAX_KERAS_CONFIG_BYTES:
+        raise DltermError(f"{what} {path}: its config.json is {_size(config.file_size)}, over the limit of "
+                          f"{_size(MAX_KERAS_CONFIG_BYTES)}", "it is damaged or not a model; " + hint)
+
+
+def _check_declared_size(path: Path, what: str, hint: str, raw: bytes, weights_bytes: int) -> None:
+    """Refuse a config.json that declares more parameters than the file can hold, before
+    Keras builds (and allocates) the layers it names (see :mod:`dlterm.keras_config`)."""
+    import json
+
+    from dlterm.keras_config import ConfigRefused, declared_parameters
+
+    try:
+        declared, largest = declared_parameters(json.loads(raw))
+    except (ValueError, RecursionError) as e:  # not JSON, not UTF-8, nested past the parser, ConfigRefused
+        detail = str(e) if isinstance(e, ConfigRefused) else "not a readable JSON model config"
+        raise DltermError(f"{what} {path} is not a Keras model file (config.json: {detail})", hint) from None
+    if declared <= min(MAX_DECLARED_PARAMETERS, weights_bytes):
+        return
+    if declared > MAX_DECLARED_PARAMETERS:
+        why = f"over the limit of {MAX_DECLARED_PARAMETERS:,} ({_size(4 * MAX_DECLARED_PARAMETERS)} of float32)"
+    elif weights_bytes:
+        why = f"more than its {_size(weights_bytes)} of weights can hold"
+    else:
+        why = "but it holds no weights file"
+    raise DltermError(f"{what} {path} declares {declared:,} parameters (largest layer {largest}), {why}",
+                      "it is damaged or not a model; " + hint)
 
 
 # -- memory ----------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from dlterm import __version__
+from dlterm.export_variants import ALL, FORMAT_QUANTIZATIONS, FORMATS, QUANTIZATIONS
 
 app = typer.Typer(
     name="dlterm",
@@ -574,8 +575,8 @@ def delete(
 @app.command("export")
 def export(
     run: RunRef,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="onnx, tflite or all")] = "all",
-    quantize: Annotated[Optional[list[str]], typer.Option("--quantize", "-q", metavar="MODE", help="none, float16, dynamic, int8, int8-full or all (repeatable); ONNX offers none, dynamic and int8 (static QDQ)")] = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help=f"{', '.join(FORMATS)} or {ALL}")] = ALL,
+    quantize: Annotated[Optional[list[str]], typer.Option("--quantize", "-q", metavar="MODE", help=f"{', '.join(QUANTIZATIONS)} or {ALL} (repeatable); ONNX offers {', '.join(FORMAT_QUANTIZATIONS['onnx'])} (int8: static QDQ)")] = None,
     max_loss: Annotated[Optional[float], typer.Option("--max-loss", help="largest test-metric loss a quantized variant may have: a rate's points as a fraction (default 0.01), an error's relative increase (default 0.1)")] = None,
     float_layers: Annotated[Optional[str], typer.Option("--float-layers", help="TFLite int8: comma-separated tensors to keep in float (a failed int8 export names the worst)")] = None,
     opset: Annotated[int, typer.Option(help="ONNX opset")] = 17,
@@ -589,14 +590,14 @@ def export(
     The best checkpoint is exported; each file is checked against Keras on test data.
     """
     from dlterm.errors import DltermError
-    from dlterm.export import QUANTIZATIONS, export_run
+    from dlterm.export import export_run
     from dlterm.export_policy import summary_line
     from dlterm.runstore import RunStore
 
-    formats = {"all": ["onnx", "tflite"], "onnx": ["onnx"], "tflite": ["tflite"]}.get(fmt)
+    formats = list(FORMATS) if fmt == ALL else [fmt] if fmt in FORMATS else None
     if formats is None:
-        raise DltermError(f"unknown export format {fmt!r}", "choose onnx, tflite or all")
-    quants = list(QUANTIZATIONS) if quantize and "all" in quantize else (quantize or ["none"])
+        raise DltermError(f"unknown export format {fmt!r}", f"choose {', '.join(FORMATS)} or {ALL}")
+    quants = list(QUANTIZATIONS) if quantize and ALL in quantize else (quantize or ["none"])
     r = RunStore(models_dir).get(run)
     say = (lambda msg: None) if as_json else (lambda msg: console.print(f"[dim]{msg}...[/]"))
     if bundle is not None:
@@ -620,7 +621,6 @@ def export(
 def _export_bundle(run: Any, folder: Path, formats: list[str], quants: list[str], opset: int, force: bool,
                    say: Any, as_json: bool) -> None:
     from dlterm.bundle import check_target, write_bundle
-    from dlterm.export import QUANTIZATIONS
 
     for q in quants:  # checked before the slow work starts
         if q not in QUANTIZATIONS:

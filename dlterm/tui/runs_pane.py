@@ -15,6 +15,7 @@ from textual.message import Message
 from textual.widgets import Button, DataTable, Input, Label, Select, Static
 
 from dlterm.errors import DltermError
+from dlterm.export_variants import ALL, FORMATS, quantizations_of
 from dlterm.runstore import EXPORTS_DIR, Run, RunStore
 from dlterm.tasks import all_tasks
 from dlterm.tui.confirm import ConfirmScreen
@@ -45,6 +46,8 @@ class RunsPane(Horizontal):
     RunsPane #predict-input { width: 1fr; }
     RunsPane .section { text-style: bold; margin-top: 1; }
     RunsPane #predict-options { height: auto; }
+    RunsPane #export-output { display: none; }
+    RunsPane #export-output.-shown { display: block; }
     """
 
     def __init__(self, models_dir: str | None, **kwargs: Any):
@@ -70,15 +73,18 @@ class RunsPane(Horizontal):
                 yield Button("Refresh", id="refresh-button")
             yield Label("export (verified against Keras)", classes="section")
             with Horizontal(classes="buttons"):
-                yield Select([("onnx", "onnx"), ("tflite", "tflite"), ("all", "all")], value="onnx", allow_blank=False, id="export-format")
-                yield Select([(q, q) for q in ("none", "float16", "dynamic", "int8", "all")], value="none", allow_blank=False, id="export-quantize")
+                yield Select([(f, f) for f in (*FORMATS, ALL)], value="onnx", allow_blank=False, id="export-format")
+                yield Select(quantize_options("onnx"), value="none", allow_blank=False, id="export-quantize")
                 yield Button("Export", id="export-button", variant="primary")
+            yield Static("", id="export-output")  # shown once there is something to say
             yield Label("try it: image path(s), recent values, a text or a seed text", classes="section")
             with Horizontal(classes="buttons"):
                 yield Input(placeholder="e.g. digit.png  ·  112 118 132 129  ·  a wonderful film", id="predict-input")
                 yield Button("Predict", id="predict-button", variant="primary")
+            # Right under the field, above the options: the answer lands where the eyes are,
+            # and show_output scrolls it into view (at 80x24 the field is the pane's last row).
+            yield Static("", id="predict-output")
             yield Vertical(id="predict-options")
-            yield Static("", id="action-output")
 
     def on_mount(self) -> None:
         table = self.query_one("#runs-table", DataTable)
@@ -124,6 +130,9 @@ class RunsPane(Horizontal):
             self.show_run(self.runs[event.cursor_row])
 
     def show_run(self, run: Run) -> None:
+        if self.current is None or self.current.id != run.id:  # another run's answers would mislead
+            for command in ("export", "predict"):
+                self.show_output(command, "", scroll=False)
         self.current = run
         self.call_later(self.show_predict_options, run)
         if run.damaged:
@@ -193,6 +202,18 @@ class RunsPane(Horizontal):
         quant = str(self.query_one("#export-quantize", Select).value)
         self.run_cli(["export", run.id, "--format", fmt, "--quantize", quant], f"exporting {run.id} to {fmt}")
 
+    def on_select_changed(self, event: Select.Changed) -> None:
+        """The quantize choices follow the format: what it offers (ONNX has no float16 or
+        int8-full), the current choice kept when it still applies."""
+        if event.select.id != "export-format":
+            return
+        event.stop()
+        quantize = self.query_one("#export-quantize", Select)
+        keep = quantize.value
+        options = quantize_options(str(event.value))
+        quantize.set_options(options)
+        quantize.value = keep if any(keep == value for _, value in options) else "none"
+
     def on_input_submitted(self, event: Input.Submitted) -> None:
         """Enter in the prediction field predicts, like the button."""
         if event.input.id == "predict-input" and self.current is not None:
@@ -246,12 +267,12 @@ class RunsPane(Horizontal):
     async def run_cli(self, args: list[str], doing: str) -> None:
         """Run a dlterm command in a child process (TensorFlow stays out of the UI).
 
-        The button spins and toasts say what happens: exporting takes 5 to 30 s."""
-        out = self.query_one("#action-output", Static)
+        The button spins and the line under its row says what happens (exporting takes 5 to
+        30 s); toasts say it when the pane is out of sight."""
         button = self.query_one(f"#{args[0]}-button", Button)
-        out.update(f"{doing}…")
-        self.app.notify(f"{doing}… (runs in the background)", timeout=3)
-        cmd = [sys.executable, "-m", "dlterm", args[0], "--json", "--models-dir", str(self.store.root), *args[1:]]
+        self.show_output(args[0], f"{doing}…")
+        self.toast(f"{doing}… (runs in the background)", timeout=3)
+        cmd = self.cli_command(args)
         button.loading = True
         try:
             proc = await asyncio.create_subprocess_exec(*cmd, stdin=asyncio.subprocess.DEVNULL,
@@ -262,15 +283,38 @@ class RunsPane(Horizontal):
         if proc.returncode != 0:
             message = stderr.decode(errors="replace").strip().splitlines()
             line = message[-1] if message else f"{args[0]} failed"
-            out.update(f"[red]{escape(line)}[/]")
-            self.app.notify(line, title=f"{args[0]} failed", severity="error", timeout=10)
+            self.show_output(args[0], f"[red]{escape(line)}[/]")
+            self.toast(line, title=f"{args[0]} failed", severity="error", timeout=10)
             return
         result = json.loads(stdout.decode())
         lines = [export_line(r) for r in result] if args[0] == "export" else [prediction_line(r) for r in result]
-        out.update("\n".join(lines))
-        self.app.notify("\n".join(lines[:4]) + ("\n…" if len(lines) > 4 else ""), title=f"{args[0]} done", timeout=10)
+        self.show_output(args[0], "\n".join(lines))
+        self.toast("\n".join(lines[:4]) + ("\n…" if len(lines) > 4 else ""), title=f"{args[0]} done", timeout=10)
         if args[0] == "export" and self.current:
             self.show_run(self.current)
+
+    def cli_command(self, args: list[str]) -> list[str]:
+        """The child process of ``run_cli``: ``dlterm COMMAND --json`` on this pane's models."""
+        return [sys.executable, "-m", "dlterm", args[0], "--json", "--models-dir", str(self.store.root), *args[1:]]
+
+    def toast(self, message: str, **kwargs: Any) -> None:
+        """A notification only while the pane is out of sight (another tab, or the palette
+        started the export): on screen, the output says it, and a toast would cover it."""
+        if self.region.area == 0 or self.screen is not self.app.screen:
+            self.app.notify(message, **kwargs)
+
+    def show_output(self, command: str, text: str, scroll: bool = True) -> None:
+        """Write under the command's row (export or predict) and scroll it into view."""
+        out = self.query_one(f"#{command}-output", Static)
+        out.update(text)
+        out.set_class(bool(text), "-shown")
+        if scroll:
+            self.call_after_refresh(out.scroll_visible, animate=False)
+
+
+def quantize_options(fmt: str) -> list[tuple[str, str]]:
+    """The export form's quantize choices for a format choice, from the export's own list."""
+    return [(q, q) for q in (*quantizations_of(fmt), ALL)]
 
 
 def sort_key(run: Run, column: str) -> Any:

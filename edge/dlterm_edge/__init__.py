@@ -25,7 +25,8 @@ def load(path: str | Path, variant: str | None = None) -> Predictor:
     """A Predictor for an exported model file, or for a deploy bundle folder.
 
     A bundle's checksums are verified first; ``variant`` picks one by format and
-    quantization ("onnx", "tflite", "tflite-int8", ...), else the first (ONNX) is used.
+    quantization ("onnx", "onnx-int8", "tflite", "tflite-int8", ...), else the first (ONNX
+    float32) is used.
     """
     from dlterm_edge.bundle import open_bundle
     from dlterm_edge.predictor import load_file
@@ -48,7 +49,7 @@ def load(path: str | Path, variant: str | None = None) -> Predictor:
 
 
 def variant_name(v: Variant) -> str:
-    """``onnx``, ``tflite``, ``tflite-int8``: how --format names a bundle's variant."""
+    """``onnx``, ``onnx-dynamic``, ``tflite-int8``: how --format names a bundle's variant."""
     return v.format if v.quantize == "none" else f"{v.format}-{v.quantize}"
 
 

@@ -3,7 +3,8 @@
 Layout (names are the constants below)::
 
     DIR/
-      model.onnx, model.tflite, model.float16.tflite, ...   every exported variant
+      model.onnx, model.int8.onnx, model.tflite, model.float16.tflite, ...   every exported
+        variant: ONNX float32, dynamic and int8 (static QDQ); TFLite none to int8-full
         (seq2seq: model.encoder.onnx + model.decoder.onnx, model.encoder.int8.tflite ...)
       labels.txt       classification: one class name a line, in output order
       metadata.json    the export metadata (the same JSON the model files embed)

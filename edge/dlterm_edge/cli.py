@@ -52,7 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("model", help="a bundle folder or an exported .onnx/.tflite file")
     p.add_argument("inputs", nargs="+", help="image files; recent values or a CSV (forecasting); texts or @file.txt "
                                              "(text tasks); a seed text (generation)")
-    p.add_argument("--format", dest="variant", help="bundle variant to use: onnx, tflite, tflite-int8, ... (default: the first)")
+    p.add_argument("--format", dest="variant", help="bundle variant to use: onnx, onnx-dynamic, onnx-int8, tflite, tflite-int8, ... "
+                                                       "(`info` lists a bundle's; default: the first, onnx)")
     p.add_argument("--steps", type=_bounded(int, 1, 10_000), default=1, help="forecasting: how many steps ahead")
     p.add_argument("--length", type=_bounded(int, 1, 100_000), default=200, help="text generation: characters to generate")
     p.add_argument("--temperature", type=_bounded(float, 0.0, 10.0), default=1.0,
@@ -64,7 +65,8 @@ def build_parser() -> argparse.ArgumentParser:
     b = sub.add_parser("bench", help="time every variant: size, latency, throughput, test metric")
     b.add_argument("model", help="a bundle folder or an exported .onnx/.tflite file")
     b.add_argument("--format", dest="formats", action="append", metavar="VARIANT",
-                   help="only this variant (repeatable): onnx, tflite, tflite-float16, tflite-dynamic, tflite-int8")
+                   help="only this variant (repeatable): onnx, onnx-dynamic, onnx-int8, tflite, tflite-float16, "
+                        "tflite-dynamic, tflite-int8, tflite-int8-full")
     b.add_argument("--repeats", type=_bounded(int, 5, 100_000), default=100, help="timed batch-1 calls per variant")
     b.add_argument("--json", nargs="?", const="-", metavar="PATH", help="write the results as JSON (to stdout without PATH)")
     b.add_argument("--csv", nargs="?", const="-", metavar="PATH", help="write the results as CSV (to stdout without PATH)")

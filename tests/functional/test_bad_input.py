@@ -77,10 +77,14 @@ def world(tmp_path_factory):
     with zipfile.ZipFile(files / "foreign.keras", "w") as z:  # a zip, but no Keras model in it
         z.writestr("readme.txt", "hello")
     (files / "text.keras").write_text("hello")
+    # the real model, but its config asks for a Dense of 10**9 units: 4 GB once Keras builds it
+    shutil.copy(Path(runs["cnn"]["run_dir"]) / "best.keras", files / "huge.keras")
+    _replace_member(files / "huge.keras", "config.json", _huge_dense(files / "huge.keras"))
     png_header(files / "huge.png", 20000, 20000)
     fifo(files / "pipe.png")
     for name, change in (("cnn-bomb", lambda p: shutil.copy(files / "bomb.keras", p)),
-                         ("cnn-tampered", lambda p: _replace_member(p, "config.json", b'{"class_name": "os.system"}'))):
+                         ("cnn-tampered", lambda p: _replace_member(p, "config.json", b'{"class_name": "os.system"}')),
+                         ("cnn-huge", lambda p: shutil.copy(files / "huge.keras", p))):
         copy = Path(runs["cnn"]["run_dir"]).parent / name
         shutil.copytree(runs["cnn"]["run_dir"], copy)
         (copy / "run.json").write_text(json.dumps({**meta, "id": name}))
@@ -101,6 +105,15 @@ def _replace_member(path: Path, member: str, data: bytes) -> None:
     with zipfile.ZipFile(path, "w") as z:
         for name, content in {**members, member: data}.items():
             z.writestr(name, content)
+
+
+def _huge_dense(path: Path) -> bytes:
+    """The model's config.json with its first Dense layer declaring 10**9 units."""
+    with zipfile.ZipFile(path) as z:
+        config = json.loads(z.read("config.json"))
+    dense = next(layer for layer in config["config"]["layers"] if layer["class_name"] == "Dense")
+    dense["config"]["units"] = 10**9
+    return json.dumps(config).encode()
 
 
 def _png() -> bytes:
@@ -182,6 +195,8 @@ CASES = [
     (["train", "mobilenet", "--weights", "run:cnn-bomb", "--set", "data.samples=60"], 2, "would expand to 3.75 GiB"),
     (["train", "mobilenet", "--weights", F + "/bomb.keras", "--set", "data.samples=60"], 2, "would expand to 3.75 GiB"),
     (["train", "mobilenet", "--weights", F + "/foreign.keras", "--set", "data.samples=60"], 2, "is not a Keras model file (it has no config.json)"),
+    (["train", "mobilenet", "--weights", F + "/huge.keras", "--set", "data.samples=60"], 2, "parameters (largest layer dense (Dense): "),
+    (["train", "mobilenet", "--weights", "run:cnn-huge", "--set", "data.samples=60"], 2, "over the limit of 536,870,912 (2 GiB of float32)"),
     (["train", "mobilenet", "--weights", F + "/text.keras", "--set", "data.samples=60"], 2, "is not a Keras model file"),
     (["train", "mobilenet", "--weights", "/dev/zero", "--set", "data.samples=60"], 2, "weights file /dev/zero is a device"),
     # runs
@@ -193,6 +208,9 @@ CASES = [
     (["predict", "cnn-tampered", "x.png"], 2, "holds a dict, not a Keras model"),
     (["evaluate", "cnn-bomb"], 2, "would expand to 3.75 GiB, over the limit of 2 GiB"),
     (["predict", "cnn-bomb", "x.png"], 2, "would expand to 3.75 GiB"),
+    (["evaluate", "cnn-huge"], 2, "parameters (largest layer dense (Dense): "),
+    (["predict", "cnn-huge", "x.png"], 2, "over the limit of 536,870,912"),
+    (["export", "cnn-huge", "--format", "onnx"], 2, "over the limit of 536,870,912"),
     (["train", "--resume", "{cnn}"], 2, "has already trained 1 of 1 epochs"),
     (["train", "--resume", "{cnn}", "--epochs", "3", "--set", "filters=8"], 2, "cannot change filters"),
     (["train", "--resume", "cnn-failed"], 2, "has no completed epoch"),

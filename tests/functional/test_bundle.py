@@ -174,6 +174,54 @@ def test_bundle_holds_verified_models_labels_card_sample_and_checksums(store, tm
     assert all(_mode(p) == 0o644 for p in target.rglob("*") if p.is_file())
 
 
+def edge_cli(*args) -> subprocess.CompletedProcess:
+    """The device runtime's command line, as a device runs it."""
+    return subprocess.run([sys.executable, "-m", "dlterm_edge.cli", *map(str, args)], capture_output=True, text=True,
+                          timeout=300, stdin=subprocess.DEVNULL)
+
+
+def test_bundle_carries_the_quantized_onnx_files_and_the_device_lists_and_picks_them(store, tmp_path):
+    import onnxruntime as ort
+
+    root, env, ids = store
+    target = tmp_path / "quantized"
+    done = run_cli(["export", ids["cnn"], "--bundle", str(target), "--format", "onnx", "--quantize", "dynamic",
+                    "--quantize", "int8", "--json"], env)
+    assert done.returncode == 0, done.stderr
+    meta = json.loads((target / "metadata.json").read_text())
+    variants = {(v["format"], v["quantize"]): v for v in meta["variants"]}
+    assert list(variants) == [("onnx", "none"), ("onnx", "dynamic"), ("onnx", "int8")]
+    card = (target / "README.md").read_text()
+    for (_, quantize), v in variants.items():
+        (name,) = v["files"]
+        assert v["size_bytes"] == (target / name).stat().st_size and v["max_abs_error"] >= 0
+        assert v["metric"] == "accuracy" and 0 <= v["export_metric"] <= 1
+        props = ort.InferenceSession(str(target / name)).get_modelmeta().custom_metadata_map
+        assert json.loads(props["dlterm"])["quantize"] == quantize  # the file says what it is
+        assert f"| `{name}` | onnx | {quantize} |" in card
+    assert "quantize" not in meta  # the bundle's metadata is the model's; each variant has its own
+
+    info = edge_cli("info", target, "--json")
+    assert info.returncode == 0, info.stderr
+    assert [v["variant"] for v in json.loads(info.stdout)["variants"]] == ["onnx", "onnx-dynamic", "onnx-int8"]
+    image = target / json.loads((target / "inputs" / "expected.json").read_text())["inputs"][0]["file"]
+    answers = {}
+    for variant in ("onnx", "onnx-dynamic", "onnx-int8"):
+        got = edge_cli("predict", target, image, "--format", variant, "--json")
+        assert got.returncode == 0, got.stderr
+        answers[variant] = json.loads(got.stdout)[0]["probabilities"]
+    for variant in ("onnx-dynamic", "onnx-int8"):
+        assert list(answers[variant]) == meta["class_names"]
+        assert max(abs(answers[variant][k] - answers["onnx"][k]) for k in meta["class_names"]) < 0.1, variant
+    bench = edge_cli("bench", target, "--format", "onnx-int8", "--json", "--repeats", "5")
+    assert bench.returncode == 0, bench.stderr
+    (row,) = json.loads(bench.stdout)["rows"]
+    assert (row["variant"], row["status"]) == ("onnx-int8", "ok")
+    assert row["metric"] == "accuracy" and 0 <= row["metric_value"] <= 1 and row["max_abs_diff_vs_keras"] < 0.1
+    missing = edge_cli("predict", target, image, "--format", "tflite-int8")
+    assert missing.returncode == 2 and "onnx-int8" in missing.stderr and len(missing.stderr.splitlines()) == 1
+
+
 def test_a_non_empty_bundle_folder_is_refused_unless_forced(store, tmp_path):
     root, env, ids = store
     target = tmp_path / "mine"

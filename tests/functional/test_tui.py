@@ -118,10 +118,11 @@ def test_resume_export_and_predict_from_the_runs_tab(tmp_path):
             await pilot.press("r")
             await wait_for(pilot, lambda: runs.runs and runs.runs[0].status == "completed")
             app.query_one("#export-button").press()
-            output = app.query_one("#action-output", Static)
-            await wait_for(pilot, lambda: "model.onnx" in str(output.render()), timeout=120)
+            exported = app.query_one("#export-output", Static)
+            await wait_for(pilot, lambda: "model.onnx" in str(exported.render()), timeout=120)
             app.query_one("#predict-input", Input).value = str(image)
             app.query_one("#predict-button").press()
+            output = app.query_one("#predict-output", Static)
             await wait_for(pilot, lambda: "square.png:" in str(output.render()), timeout=60)
             return runs.runs[0]
 
@@ -145,7 +146,7 @@ def test_train_a_text_model_and_try_a_typed_sentence(tmp_path):
             app.query_one("#predict-input", Input).value = "the plot was not good at all"
             app.query_one("#predict-input", Input).focus()
             await pilot.press("enter")  # Enter in the field predicts, like the button
-            output = app.query_one("#action-output", Static)
+            output = app.query_one("#predict-output", Static)
             await wait_for(pilot, lambda: "the plot was not good at all:" in str(output.render()), timeout=90)
             return str(output.render())
 

@@ -59,3 +59,19 @@ def test_checksums_file_follows_the_umask(bundle):
     finally:
         os.umask(old)
     assert stat.S_IMODE((bundle / CHECKSUMS).stat().st_mode) == 0o644
+
+
+def test_the_device_runtime_names_every_variant_dlterm_exports():
+    """dlterm_edge can not import dlterm (a device installs it alone): its list must agree."""
+    from dlterm.export import file_names
+    from dlterm.export_variants import FORMAT_QUANTIZATIONS
+    from dlterm_edge import bundle
+
+    assert bundle.QUANTIZATIONS == FORMAT_QUANTIZATIONS["tflite"]
+    for fmt, quantizations in FORMAT_QUANTIZATIONS.items():
+        for quantize in quantizations:
+            for parts in ({"model": None}, {"encoder": None, "decoder": None}):
+                for part, name in file_names(parts, fmt, quantize).items():
+                    match = bundle.MODEL_NAME.match(name)
+                    assert match and (match["fmt"], match["quant"] or "none") == (fmt, quantize), name
+                    assert (match["part"] or "model") == part
