@@ -84,9 +84,12 @@ def test_the_prediction_shows_under_the_field_without_scrolling(models, monkeypa
     asyncio.run(scenario())
 
 
+VERIFIED_ONNX = [{"format": "onnx", "quantize": "none", "status": "verified", "verified": True,
+                  "path": "/x/exports/model.onnx", "size_bytes": 1000, "max_abs_error": 1e-7}]
+
+
 def test_an_export_result_shows_under_the_export_row(models, monkeypatch):
-    answering(monkeypatch, [{"format": "onnx", "quantize": "none", "status": "verified", "verified": True,
-                             "path": "/x/exports/model.onnx", "size_bytes": 1000, "max_abs_error": 1e-7}])
+    answering(monkeypatch, VERIFIED_ONNX)
     app = DltermApp(str(models), [])
 
     async def scenario():
@@ -105,8 +108,7 @@ def test_an_export_result_shows_under_the_export_row(models, monkeypatch):
 
 
 def test_an_export_started_from_another_tab_says_so_in_toasts(models, monkeypatch):
-    answering(monkeypatch, [{"format": "onnx", "quantize": "none", "status": "verified", "verified": True,
-                             "path": "/x/exports/model.onnx", "size_bytes": 1000, "max_abs_error": 1e-7}])
+    answering(monkeypatch, VERIFIED_ONNX)
     app = DltermApp(str(models), [])
 
     async def scenario():
