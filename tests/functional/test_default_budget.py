@@ -4,7 +4,7 @@ augmentation, recorded in run.json; with --epochs nothing changes."""
 import pytest
 
 from dlterm.runstore import RunStore
-from dlterm.training.budget import AUTO_PATIENCE, auto_epochs
+from dlterm.training.budget import auto_epochs, auto_patience
 
 pytestmark = pytest.mark.slow
 
@@ -15,7 +15,7 @@ def test_no_epochs_means_the_automatic_budget_recorded_in_the_run(trainer, tmp_p
     training = RunStore(tmp_path / "models").get(summary["run_id"]).meta["config"]["training"]
     train_size = rec.of("data_loaded")[0]["sizes"]["train"]
     assert training["epochs"] == auto_epochs(train_size, 32) == rec.of("run_start")[0]["epochs"] > 5
-    assert training["augment"] is True and training["patience"] == AUTO_PATIENCE
+    assert training["augment"] is True and training["patience"] == auto_patience(training["epochs"])
     assert any("no --epochs" in note for note in rec.of("data_loaded")[0]["notes"])
     summary, rec = trainer("cnn", overrides={**tiny, "epochs": 2})
     training = RunStore(tmp_path / "models").get(summary["run_id"]).meta["config"]["training"]

@@ -8,6 +8,7 @@ from dlterm.training.budget import (
     Patience,
     apply_defaults,
     auto_epochs,
+    auto_patience,
     improved,
 )
 
@@ -18,17 +19,22 @@ def training(**kw):
 
 
 def test_the_budget_buys_more_epochs_on_less_data_within_bounds():
-    small, medium, large = auto_epochs(1_258, 32), auto_epochs(6_800, 32), auto_epochs(1_000_000, 32)
-    assert small > medium > large
-    assert small == MAX_EPOCHS and large == MIN_EPOCHS
-    assert medium == 29  # ceil(6000 steps / 213 steps per epoch)
+    tiny, small, medium, large = (auto_epochs(n, 32) for n in (88, 1_258, 6_800, 1_000_000))
+    assert tiny > small > medium > large
+    assert tiny == MAX_EPOCHS and large == MIN_EPOCHS
+    assert (small, medium) == (150, 29)  # ceil(6000 steps / 40 and 213 steps per epoch)
+
+
+def test_patience_is_a_tenth_of_a_long_budget_and_at_least_the_floor():
+    assert auto_patience(29) == auto_patience(100) == AUTO_PATIENCE
+    assert auto_patience(150) == 15 and auto_patience(MAX_EPOCHS) == MAX_EPOCHS // 10
 
 
 def test_without_epochs_the_budget_replaces_the_plugin_count_and_small_image_sets_augment():
     options = training()
     notes = apply_defaults(options, set(), get_task("image-classification"), 1_258, "val_accuracy")
-    assert options["epochs"] == MAX_EPOCHS and options["augment"] is True and options["patience"] == AUTO_PATIENCE
-    assert len(notes) == 2 and "val_accuracy" in notes[0] and "60 epochs" in notes[0] and "augmentation" in notes[1]
+    assert options["epochs"] == 150 and options["augment"] is True and options["patience"] == 15
+    assert len(notes) == 2 and "val_accuracy" in notes[0] and "150 epochs" in notes[0] and "augmentation" in notes[1]
     options = training()
     apply_defaults(options, {"patience"}, get_task("image-classification"), 1_258, "val_accuracy")
     assert options["patience"] == 5  # given: kept
@@ -40,7 +46,7 @@ def test_explicit_settings_are_never_changed():
     assert options == training()
     options = training()
     apply_defaults(options, {"augment"}, get_task("image-classification"), 500, "val_accuracy")
-    assert options["augment"] is False and options["epochs"] == MAX_EPOCHS
+    assert options["augment"] is False and options["epochs"] == auto_epochs(500, 32)
     options = training(early_stopping=False)  # nothing would stop an automatic run: keep the fixed count
     assert apply_defaults(options, set(), get_task("image-classification"), 500, "val_accuracy") == []
     assert options["epochs"] == 5
@@ -51,7 +57,7 @@ def test_no_augmentation_for_big_image_sets_or_other_tasks_and_a_larger_plugin_c
     apply_defaults(options, set(), get_task("image-classification"), 50_000, "val_accuracy")
     assert options["augment"] is False and options["epochs"] == MIN_EPOCHS
     options = training(epochs=100)
-    apply_defaults(options, set(), get_task("text-classification"), 500, "val_accuracy")
+    apply_defaults(options, set(), get_task("text-classification"), 20_000, "val_accuracy")
     assert options["augment"] is False and options["epochs"] == 100
 
 
