@@ -9,7 +9,7 @@ against the automatic budget, wall time and CPU time (user + sys of the dlterm p
 
 * digits: scikit-learn's bundled 1,797 8x8 handwritten digits (10 classes), written as
   PNG files into a class-per-folder tree and read through `--data DIR` as a user's folder
-  (1,259 train / 269 validation / 269 test; resized to 28x28, the image folder default).
+  (1,257 train / 270 validation / 270 test; resized to 28x28, the image folder default).
   cnn, resnet and vgg with no settings at all, the cnn's former fixed 5 epochs, and tuned
   runs; a support-vector machine on the same pixels as a reference.
 * mnist: the 10k real MNIST digits of mnist_cnn.py, cnn with no settings (the tuned run
