@@ -179,6 +179,10 @@ class DltermApp(App[None]):
         await session.run(self.on_training_event)
 
     def on_training_event(self, session: TrainingSession, event: dict[str, Any]) -> None:
+        if not self.is_running:
+            # Closing: the panes are being taken down, and a child's last events (its failure
+            # summary) can still arrive; showing them raised NoMatches from half-removed widgets.
+            return
         self.query_one(TrainingPane).show_event(session, event)
         if event["event"] == "summary":
             status = event["status"]
@@ -186,6 +190,12 @@ class DltermApp(App[None]):
             self.notify(f"{session.run_id or session.label}: {status}" + (f" — {session.error}" if session.error else ""),
                         severity=severity)
             self.query_one(RunsPane).reload()
+
+    def on_unmount(self) -> None:
+        # However the app ends, no training child outlives it unwatched: Quit has already
+        # stopped them; otherwise ask each to stop after its batch (the run stays resumable).
+        for session in self.sessions:
+            session.stop()
 
     def action_ask_quit(self) -> None:
         """q always asks: a stray key must not end the session."""

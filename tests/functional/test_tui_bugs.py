@@ -224,3 +224,32 @@ def test_a_forecasting_run_offers_predict_steps_and_passes_them(models, monkeypa
         assert calls == [["predict", "lstm-1", "--steps=3", "--", "112", "118", "-3"]]
 
     drive(app, scenario)
+
+
+def test_children_ending_while_the_app_closes_do_not_crash_it_nor_outlive_it(models):
+    """CI once failed with NoMatches('SelectOverlay') from the run picker: a child's failure
+    summary arrived while the app took its widgets down. Children that fail at staggered
+    times around the close cover that window; one that would run on is stopped."""
+    import sys
+
+    app = DltermApp(str(models), [])
+    failing = [TrainingSession(f"fails after {d} s", [sys.executable, "-c", f"import time; time.sleep({d}); "
+                                                      "raise SystemExit('error: bad data')"])
+               for d in (0.05 * i for i in range(2, 24))]
+    lasting = TrainingSession("runs on", [sys.executable, "-c", "import time; time.sleep(60)"])
+
+    async def main():
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            for session in [*failing, lasting]:
+                app.start_session(session)
+            await pilot.pause(0.5)
+        # run_test re-raises anything the app or a worker raised while closing
+        for _ in range(100):
+            if lasting.process is not None and lasting.process.returncode is not None:
+                break
+            await asyncio.sleep(0.05)
+        assert lasting.process is not None and lasting.process.returncode is not None
+
+    asyncio.run(main())
+

@@ -19,6 +19,9 @@ class CatchingApp(DltermApp):
 
     def on_train_requested(self, message: TrainRequested) -> None:
         self.requests.append(message)
+        # Textual calls the handler of every class in the MRO: without this, DltermApp's
+        # started a real training child too (whose end could race the app's close).
+        message.prevent_default()
 
 
 @pytest.fixture
@@ -79,6 +82,7 @@ def test_own_image_folder_from_the_form(app, tmp_path, monkeypatch):
             assert request.dataset == "images"
             assert request.settings["data.path"] == str(folder)
             assert request.settings["data.image_size"] == 16
+            assert app.sessions == []  # caught: no training child was started
 
     asyncio.run(scenario())
 
