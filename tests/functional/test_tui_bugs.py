@@ -253,3 +253,28 @@ def test_children_ending_while_the_app_closes_do_not_crash_it_nor_outlive_it(mod
 
     asyncio.run(main())
 
+
+def test_a_chart_filled_while_hidden_fits_its_ticks_to_its_width_once_shown():
+    """The Runs tab fills its chart before its first layout (the tab is hidden): the ticks
+    guessed from no width must be redone when the chart gets one (an 80x24 snapshot
+    showed 1 3 5 or 1 2 3 4 5 depending on which came first)."""
+    from textual.app import App
+
+    class OneChart(App):
+        def compose(self):
+            yield CurveChart("accuracy", id="chart")
+
+    app = OneChart()
+
+    async def main():
+        async with app.run_test(size=(80, 24)) as pilot:
+            chart = app.query_one(CurveChart)
+            chart.display = False
+            await pilot.pause()
+            chart.show_history(history(5))
+            assert chart._x_ticks == [1.0, 3.0, 5.0]  # no width yet: spaced for the narrowest chart
+            chart.display = True
+            await pilot.pause()
+            assert chart.size.width > 60 and chart._x_ticks == [1.0, 2.0, 3.0, 4.0, 5.0]
+
+    asyncio.run(main())

@@ -90,10 +90,18 @@ class CurveChart(PlotWidget):
         values = [v for ys in self.series.values() for v in ys]
         epochs = [e for e in map(epoch_of, history) if e is not None]
         self.x_range, self.y_range = epoch_limits(epochs, planned_epochs), axis_limits(values)
-        lo, hi = self.x_range
-        self.set_xlimits(lo, hi)
-        self.set_xticks(epoch_ticks(int(lo), int(hi), max(self.size.width - self.margin_left, 20)))
+        self.set_xlimits(*self.x_range)
+        self._fit_xticks()
         self.set_ylimits(*self.y_range)
+
+    def _fit_xticks(self) -> None:
+        lo, hi = self.x_range
+        self.set_xticks(epoch_ticks(int(lo), int(hi), max(self.size.width - self.margin_left, 20)))
+
+    def on_resize(self) -> None:
+        # The ticks depend on the width: a chart filled before its first layout (a hidden
+        # tab) had a guessed width, and the ticks shown depended on which came first.
+        self._fit_xticks()
 
     @property
     def title(self) -> str:
