@@ -1,5 +1,6 @@
-"""The text, seq2seq, char-generation and transfer-learning plugins learn on their
-offline default data in seconds, and save what prediction needs with the run."""
+"""The text, seq2seq, char-generation and transfer-learning plugins save what prediction
+needs with the run, transfer an earlier run's base in phases, and read users' files.
+How well they learn is bench/learning_checks.py's job."""
 
 import json
 
@@ -7,81 +8,62 @@ import numpy as np
 import pytest
 
 from dlterm.runstore import RunStore
-from tests.conftest import run_cli
+from tests.conftest import run_cli, run_cli_here
 
 pytestmark = pytest.mark.slow
-
-
-def evaluated(rec):
-    (event,) = rec.of("evaluated")
-    return event["metrics"]
 
 
 def run_of(summary):
     return RunStore(summary["run_dir"].rsplit("/", 1)[0]).get(summary["run_id"])
 
 
-def test_bilstm_learns_sentiment_with_negation(trainer):
-    summary, rec = trainer("bilstm", overrides={"data.samples": 1500, "units": 16, "epochs": 6})
-    assert summary["status"] == "completed"
-    assert evaluated(rec)["accuracy"] > 0.75  # chance is 0.5; 'not' and 'but' decide many labels
-    prep = json.loads(run_of(summary).file("preprocessing.json").read_text())
+def test_bilstm_saves_its_word_vocabulary_for_prediction(shared_run):
+    prep = json.loads((shared_run("bilstm") / "preprocessing.json").read_text())
     assert prep["tokens"] == "words" and prep["vocabulary"][:2] == ["<pad>", "<unk>"] and "not" in prep["vocabulary"]
     assert prep["max_length"] == 20 and prep["class_names"] == ["negative", "positive"]
 
 
-def test_seq2seq_beats_the_positional_baseline_on_dates(trainer):
-    summary, rec = trainer("seq2seq", overrides={"data.samples": 2500, "units": 64, "epochs": 8})
-    metrics = evaluated(rec)
-    assert metrics["char_accuracy"] > metrics["baseline_char_accuracy"] + 0.05
-    run = run_of(summary)
+def test_seq2seq_saves_examples_and_tokens_and_beam_1_is_greedy(shared_run):
+    from dlterm import datasets
+    from dlterm.export import rows
+    from dlterm.trained_model import keras_predictor
+
+    run = RunStore(shared_run("seq2seq").parent).get(shared_run("seq2seq").name)
     evaluation = json.loads(run.file("evaluation.json").read_text())
     assert len(evaluation["examples"]) == 8 and all(len(e["target"]) == 10 for e in evaluation["examples"])
     prep = json.loads(run.file("preprocessing.json").read_text())
     assert (prep["start_token"], prep["end_token"]) == (1, 2) and prep["target_vocabulary"][:3] == ["<pad>", "<s>", "</s>"]
     assert prep["target_length"] == 11 and set("0123456789-") <= set(prep["target_vocabulary"])
-    # Beam search: width 1 is exactly greedy decoding; a wider beam decodes at least about as well.
-    from dlterm import datasets
-    from dlterm.export import rows
-    from dlterm.metrics import char_accuracy
-    from dlterm.trained_model import keras_predictor
-
+    # Beam search of width 1 is exactly greedy decoding (that wider beams decode about as
+    # well is a claim about a trained model: bench/learning_checks.py).
     predictor, _ = keras_predictor(run)
     bundle = datasets.load("dates", run.meta["config"]["data"], run.meta["config"]["training"]["seed"])
-    source, targets = rows(bundle.x_test, slice(0, 60))["source"], bundle.y_test[:60]
-    greedy = predictor.decode(source)
-    assert (predictor.beam_decode(source, 1) == greedy).all()
-    assert char_accuracy(targets, predictor.beam_decode(source, 3)) >= char_accuracy(targets, greedy) - 0.03
+    source = rows(bundle.x_test, slice(0, 20))["source"]
+    assert (predictor.beam_decode(source, 1) == predictor.decode(source)).all()
+    assert predictor.beam_decode(source, 3).shape == predictor.decode(source).shape
 
 
-def test_charlstm_beats_the_unigram_baseline(trainer):
-    summary, rec = trainer("charlstm", overrides={"data.length": 20000, "data.stride": 1, "units": 64, "layers": 1,
-                                                  "epochs": 3})
-    metrics = evaluated(rec)
-    assert metrics["bits_per_char"] < metrics["unigram_bits_per_char"] - 0.3
-    evaluation = json.loads(run_of(summary).file("evaluation.json").read_text())
-    vocabulary = set(json.loads(run_of(summary).file("preprocessing.json").read_text())["vocabulary"])
+def test_charlstm_saves_a_sample_from_its_vocabulary(shared_run):
+    run = shared_run("charlstm")
+    evaluation = json.loads((run / "evaluation.json").read_text())
+    vocabulary = set(json.loads((run / "preprocessing.json").read_text())["vocabulary"])
     assert len(evaluation["sample"]["text"]) == 300 and set(evaluation["sample"]["text"]) <= vocabulary
 
 
-@pytest.fixture(scope="module")
-def mobilenet_base(tmp_path_factory):
-    """A mobilenet trained from scratch on shapes (one phase): the base for transfer tests."""
-    from dlterm.events import Emitter
-    from dlterm.training.trainer import TrainRequest, train
-    from tests.functional.conftest import Recorder
-
-    root = tmp_path_factory.mktemp("mobilenet") / "models"
-    rec = Recorder()
-    summary = train(TrainRequest(plugin="mobilenet", models_dir=str(root), overrides={
-        "data.samples": 1000, "input_size": 48, "epochs": 8}), Emitter([rec]))
-    return root, summary, rec
+# How well these plugins learn (bilstm, seq2seq and charlstm beating their baselines, a
+# mobilenet from scratch beating chance) is bench/learning_checks.py's job (README).
+BASE = {"input_size": 32, "data.samples": 200}  # a mobilenet base for the transfer tests: it need not be good
 
 
-def test_mobilenet_from_scratch_beats_chance(mobilenet_base):
-    _, summary, rec = mobilenet_base
-    assert summary["status"] == "completed" and not rec.of("phase")  # weights none: one phase
-    assert evaluated(rec)["accuracy"] > 0.4  # four shapes: chance is 0.25
+@pytest.fixture
+def mobilenet_base(run_copy):
+    """A private copy of a tiny mobilenet trained from scratch (one phase): the base for transfer tests."""
+    from dlterm.runstore import RunStore
+
+    root, run_id = run_copy("mobilenet", **BASE)
+    run = RunStore(root).get(run_id)
+    assert run.meta["status"] == "completed" and {row.get("phase", 1) for row in run.history()} == {1}
+    return root, {"run_id": run_id, "run_dir": str(run.path)}, None
 
 
 def test_mobilenet_transfer_trains_head_then_fine_tunes(mobilenet_base):
@@ -131,7 +113,7 @@ def test_user_text_pairs_and_corpus_files(env, shared_datasets, tmp_path):
              ("seq2seq", pairs, ["--set", "units=16"], {"train": 280}),
              ("charlstm", shared_datasets / "tinyshakespeare_input.txt", ["--set", "data.length=20000", "--set", "units=16"], {})]
     for plugin, path, extra, sizes in cases:
-        result = run_cli(["train", plugin, "--data", str(path), "--epochs", "1", "--json", *extra], env)
+        result = run_cli_here(["train", plugin, "--data", str(path), "--epochs", "1", "--json", *extra], env)
         assert result.returncode == 0, result.stderr
         events = [json.loads(line) for line in result.stdout.splitlines()]
         loaded = next(e for e in events if e["event"] == "data_loaded")

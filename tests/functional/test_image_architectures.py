@@ -19,14 +19,16 @@ def run_of(summary):
 
 
 @pytest.mark.parametrize("plugin", list(SMALL))
-def test_learns_shapes_from_scratch_and_exports_verify(trainer, plugin):
+def test_trains_from_scratch_and_exports_verify(trainer, plugin):
+    """From scratch in one phase, exported and verified; that it learns the shapes well
+    (accuracy > 0.5 after 6 epochs) is bench/learning_checks.py's claim."""
     from dlterm.export import export_run
 
-    summary, rec = trainer(plugin, overrides={"data.samples": 800, "epochs": 6, **SMALL[plugin]})
+    summary, rec = trainer(plugin, overrides={"data.samples": 200, "epochs": 1, **SMALL[plugin]})
     assert summary["status"] == "completed" and not rec.of("phase")  # weights none: one phase
     (evaluated,) = rec.of("evaluated")
-    assert evaluated["metrics"]["accuracy"] > 0.5  # four shapes: chance is 0.25
-    # a toy of 6 epochs: int8 may lose 0.1 (the policy's 1 point is for real models)
+    assert 0 <= evaluated["metrics"]["accuracy"] <= 1
+    # a one-epoch toy: int8 may lose 0.1 (the policy's 1 point is for real models)
     results = export_run(run_of(summary), ["onnx"], ["none"]) + export_run(run_of(summary), ["tflite"], ["none", "int8"],
                                                                             max_loss=0.1)
     assert [r["format"] for r in results] == ["onnx", "tflite", "tflite"]
