@@ -112,9 +112,9 @@ def test_resume_export_and_predict_from_the_runs_tab(tmp_path):
                 app.query_one("#resume-button").press()
                 await wait_for(pilot, lambda: len(app.sessions) == 2)
                 await wait_for(pilot, lambda: app.sessions[1].status == "completed", timeout=120)
-                # The resumed run's view keeps the epochs before the resume, each once, then goes on.
-                epochs = [row["epoch"] for row in app.sessions[1].history]
-                assert epochs == list(range(1, epochs[-1] + 1)) and epochs[-1] > first.epoch
+                # The resumed run's view keeps the epochs before the resume, each once, then goes on
+                # to the last (under load the stop can land after the last epoch: nothing is left).
+                assert [row["epoch"] for row in app.sessions[1].history] == [1, 2, 3, 4, 5, 6]
             await pilot.press("r")
             await wait_for(pilot, lambda: runs.runs and runs.runs[0].status == "completed")
             app.query_one("#export-button").press()
