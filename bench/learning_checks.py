@@ -6,7 +6,9 @@ bilstm beats chance (0.5) by 0.25 on negation sentiment, seq2seq beats the posit
 baseline on dates by 5 points of character accuracy, charlstm beats the unigram baseline
 by 0.3 bits per character, a mobilenet from scratch beats chance (0.25) on four shapes,
 seq2seq's beam of 3 decodes at least about as well as greedy decoding, and small resnet
-and vgg from scratch beat chance on shapes by 0.25 (formerly in test_image_architectures.py).
+and vgg from scratch beat chance on shapes by 0.25 (formerly in test_image_architectures.py),
+cnn and lenet5 reach 0.6 on shapes and lstm, gru and simplernn beat the naive forecast
+(formerly in test_training.py).
 
     python bench/learning_checks.py            # all; exits 1 if a claim fails
     python bench/learning_checks.py bilstm     # one or more by name
@@ -86,7 +88,37 @@ def small_image_model(plugin: str):
     return check
 
 
-CHECKS = {"bilstm": bilstm, "seq2seq": seq2seq, "charlstm": charlstm, "mobilenet": mobilenet,
+def image_classifier(plugin: str, epochs: int):
+    # Enough steps for BatchNorm's moving statistics to settle; LeNet-5's tanh units learn
+    # more slowly than the cnn's ReLUs (formerly tests/functional/test_training.py).
+    def check(models: Path) -> dict:
+        from dlterm.evaluate import evaluate_run
+        from dlterm.runstore import RunStore
+
+        summary, _ = fit(plugin, models, {"epochs": epochs, "data.samples": 1500, "early_stopping": False})
+        value = evaluate_run(RunStore(models).get(summary["run_id"]))["metrics"]["accuracy"]
+        return {"metric": "accuracy", "value": value, "claim": "> 0.6 (chance 0.25)", "ok": value > 0.6}
+
+    return check
+
+
+def forecaster(plugin: str):
+    def check(models: Path) -> dict:
+        from dlterm.evaluate import evaluate_run
+        from dlterm.runstore import RunStore
+
+        summary, _ = fit(plugin, models, {"data.length": 300, "epochs": 8, "units": 16, "layers": 1})
+        m = evaluate_run(RunStore(models).get(summary["run_id"]))["metrics"]
+        ok = m["rmse"] < 0.8 * m["naive_rmse"] and m["mae"] < m["naive_mae"]
+        return {"metric": "rmse", "value": m["rmse"], "baseline": m["naive_rmse"], "mae": m["mae"],
+                "naive_mae": m["naive_mae"], "claim": "rmse < 0.8 naive rmse; mae < naive mae", "ok": ok}
+
+    return check
+
+
+CHECKS = {"cnn": image_classifier("cnn", 3), "lenet5": image_classifier("lenet5", 10),
+          "lstm": forecaster("lstm"), "gru": forecaster("gru"), "simplernn": forecaster("simplernn"),
+          "bilstm": bilstm, "seq2seq": seq2seq, "charlstm": charlstm, "mobilenet": mobilenet,
           "resnet": small_image_model("resnet"), "vgg": small_image_model("vgg")}
 
 

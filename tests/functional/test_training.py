@@ -1,4 +1,4 @@
-"""Each plugin learns on its default data; every training option is exercised."""
+"""Every training option is exercised; evaluation reports what each task needs."""
 
 import math
 
@@ -12,26 +12,22 @@ from dlterm.runstore import RunStore
 pytestmark = pytest.mark.slow
 
 
-@pytest.mark.parametrize("plugin, epochs", [("cnn", 3), ("lenet5", 10)])
-def test_image_classifiers_beat_chance(trainer, plugin, epochs, tmp_path):
-    # Enough steps for BatchNorm's moving statistics to settle (9 steps an epoch do not);
-    # LeNet-5's tanh units learn more slowly than the CNN's ReLUs.
-    summary, rec = trainer(plugin, overrides={"epochs": epochs, "data.samples": 1500, "early_stopping": "false"})
-    assert summary["status"] == "completed"
-    run = RunStore(tmp_path / "models").get(summary["run_id"])
-    result = evaluate_run(run)
-    assert result["metrics"]["accuracy"] > 0.6  # chance is 0.25
+# That they learn well (cnn and lenet5 beating chance by far, the forecasters beating the
+# naive forecast) is bench/learning_checks.py's claim; here, what evaluation reports.
+@pytest.mark.parametrize("plugin", ["cnn", "lenet5"])
+def test_image_classifiers_are_evaluated_with_a_confusion_matrix(shared_run, plugin):
+    run_dir = shared_run(plugin)
+    result = evaluate_run(RunStore(run_dir.parent).get(run_dir.name))
+    assert 0 <= result["metrics"]["accuracy"] <= 1
     matrix = np.array(result["confusion_matrix"])
     assert matrix.sum() == result["samples"] and matrix.shape == (4, 4)
 
 
 @pytest.mark.parametrize("plugin", ["lstm", "gru", "simplernn"])
-def test_forecasters_beat_the_naive_baseline(trainer, plugin, tmp_path):
-    summary, _ = trainer(plugin, overrides={"epochs": 8, "units": 16, "layers": 1})
-    run = RunStore(tmp_path / "models").get(summary["run_id"])
-    metrics = evaluate_run(run)["metrics"]
-    assert metrics["rmse"] < 0.8 * metrics["naive_rmse"]
-    assert metrics["mae"] < metrics["naive_mae"]
+def test_forecasters_are_evaluated_against_the_naive_forecast(shared_run, plugin):
+    run_dir = shared_run(plugin)
+    metrics = evaluate_run(RunStore(run_dir.parent).get(run_dir.name))["metrics"]
+    assert metrics["rmse"] > 0 and metrics["naive_rmse"] > 0 and metrics["mae"] > 0 and metrics["naive_mae"] > 0
 
 
 def test_run_folder_and_event_stream(trainer, tmp_path):
