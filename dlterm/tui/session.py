@@ -58,6 +58,7 @@ class TrainingSession:
     phase: str = ""  # the phase being trained, from the latest ``phase`` event
     phase_index: int = 0  # 1-based
     process: asyncio.subprocess.Process | None = None
+    stop_requested: bool = False
 
     @property
     def active(self) -> bool:
@@ -105,6 +106,8 @@ class TrainingSession:
         self.process = await asyncio.create_subprocess_exec(
             *self.command, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE, env={**os.environ, "NO_COLOR": "1", **(env or {})})
+        if self.stop_requested:  # stopped (the app closing) while the child was being started
+            self.stop()
 
         async def read_stderr() -> None:
             assert self.process and self.process.stderr
@@ -129,7 +132,9 @@ class TrainingSession:
         return code
 
     def stop(self) -> None:
-        """Ask for a clean stop (after the current batch); the run stays resumable."""
+        """Ask for a clean stop (after the current batch); the run stays resumable. A session
+        whose child is still being started stops as soon as it exists."""
+        self.stop_requested = True
         if self.process and self.process.returncode is None:
             self.process.send_signal(signal.SIGINT)
 

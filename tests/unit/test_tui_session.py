@@ -59,3 +59,16 @@ def test_a_resumed_run_keeps_the_epochs_before_its_start_and_drops_the_rest():
 def test_the_picker_label_names_id_and_status():
     session = fold([{"event": "run_created", "run_id": "cnn-7"}])
     assert session.picker_label == "cnn-7 · running · cnn on shapes"
+
+
+def test_a_session_stopped_before_its_child_exists_stops_the_child_once_started():
+    """The app closing while a child is being spawned: the child must not run on unwatched."""
+    import asyncio
+    import sys
+    import time
+
+    session = TrainingSession("sleeper", [sys.executable, "-c", "import time; time.sleep(60)"])
+    session.stop()  # before run(): no process yet
+    start = time.monotonic()
+    code = asyncio.run(asyncio.wait_for(session.run(lambda s, e: None), 30))
+    assert code != 0 and time.monotonic() - start < 30 and session.status == "failed"
