@@ -15,6 +15,8 @@ from dlterm.tui.session import TrainingSession
 from dlterm.tui.training_pane import TrainingPane
 from dlterm.tui.widgets.curves import CurveChart
 
+SLEEPS_UNTIL_SIGINT = "import signal, time; signal.signal(signal.SIGINT, signal.default_int_handler); time.sleep(60)"
+
 
 def history(n, metric="accuracy", start=1):
     return [{"epoch": e, "loss": 1.0 / e, metric: 0.1 * e, "val_loss": 1.1 / e, f"val_{metric}": 0.09 * e,
@@ -236,7 +238,8 @@ def test_children_ending_while_the_app_closes_do_not_crash_it_nor_outlive_it(mod
     failing = [TrainingSession(f"fails after {d} s", [sys.executable, "-c", f"import time; time.sleep({d}); "
                                                       "raise SystemExit('error: bad data')"])
                for d in (0.05 * i for i in range(2, 24))]
-    lasting = TrainingSession("runs on", [sys.executable, "-c", "import time; time.sleep(60)"])
+    # Like `dlterm train`, it handles SIGINT itself: a shell's background job inherits SIGINT ignored.
+    lasting = TrainingSession("runs on", [sys.executable, "-c", SLEEPS_UNTIL_SIGINT])
 
     async def main():
         async with app.run_test(size=(80, 24)) as pilot:

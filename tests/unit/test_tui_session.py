@@ -67,7 +67,9 @@ def test_a_session_stopped_before_its_child_exists_stops_the_child_once_started(
     import sys
     import time
 
-    session = TrainingSession("sleeper", [sys.executable, "-c", "import time; time.sleep(60)"])
+    # Like `dlterm train`, the child handles SIGINT itself (a background job inherits it ignored).
+    child = "import signal, time; signal.signal(signal.SIGINT, signal.default_int_handler); time.sleep(60)"
+    session = TrainingSession("sleeper", [sys.executable, "-c", child])
     session.stop()  # before run(): no process yet
     start = time.monotonic()
     code = asyncio.run(asyncio.wait_for(session.run(lambda s, e: None), 30))
