@@ -106,8 +106,10 @@ class TrainingSession:
         self.process = await asyncio.create_subprocess_exec(
             *self.command, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE, env={**os.environ, "NO_COLOR": "1", **(env or {})})
-        if self.stop_requested:  # stopped (the app closing) while the child was being started
-            self.stop()
+        if self.stop_requested:  # stopped (the app closing) while the child was being started:
+            # it has not begun training, and SIGINT may be ignored until its handler is in place
+            # (a background job inherits SIGINT ignored), so SIGTERM.
+            self.process.terminate()
 
         async def read_stderr() -> None:
             assert self.process and self.process.stderr
